@@ -1,0 +1,92 @@
+# execution-operator — run `make help` for the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON      ?= python3
+VENV        ?= .venv
+PY          := $(VENV)/bin/python
+CLUSTER     := local-cluster
+STATE_DIR   ?= $(or $(LOCAL_CLUSTER_STATE),/var/lib/execution-operator-cluster)
+KUBECONFIG_FILE := $(STATE_DIR)/kubeconfig
+RUNNER_IMAGE   ?= localhost/execution-runner:dev
+OPERATOR_IMAGE ?= localhost/execution-operator:dev
+PYTEST_ARGS ?=
+
+##@ Getting started
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make \033[36m<target>\033[0m\n"} \
+	  /^[a-zA-Z0-9_.-]+:.*?##/ { printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2 } \
+	  /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+.PHONY: demo
+demo: cluster-up install images venv ## Local cluster + operator + examples/hello.yaml, then print its result.
+	@$(PY) -m tests.demo --kubeconfig "$(KUBECONFIG_FILE)" --example examples/hello.yaml
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+.PHONY: venv
+venv: $(VENV)/.installed ## Create .venv with the project and its dev tools.
+
+##@ Development
+.PHONY: lint
+lint: venv ## ruff (lint and format check) and mypy --strict on both packages.
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+.PHONY: fmt
+fmt: venv ## Format and auto-fix with ruff.
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+.PHONY: crds
+crds: venv ## Regenerate crds/ from the pydantic models.
+	$(PY) -m execution_operator.crd > crds/executions.execution-operator.io.yaml
+
+.PHONY: test-unit
+test-unit: venv ## Tests that need no cluster (unit and runner/collector processes).
+	$(VENV)/bin/pytest -m "not cluster" $(PYTEST_ARGS)
+
+.PHONY: test
+test: lint cluster-up ## Everything: lint, unit, integration and e2e on the real local cluster.
+	KUBECONFIG="$(KUBECONFIG_FILE)" $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+.PHONY: bench
+bench: venv ## Benchmarks; results written to bench-results/.
+	$(PY) -m tests.bench --out bench-results
+
+##@ Local cluster (real kube-apiserver, kubelet, containerd in a network namespace)
+.PHONY: cluster-up
+cluster-up: ## Build (cached) and start the local single-node cluster; wait until Ready.
+	@bash $(CLUSTER)/up.sh
+
+.PHONY: cluster-down
+cluster-down: ## Stop every process the harness started; remove its namespace and mounts.
+	@bash $(CLUSTER)/down.sh
+
+.PHONY: kubeconfig
+kubeconfig: ## Print the absolute path of the local cluster's admin kubeconfig.
+	@echo "$(KUBECONFIG_FILE)"
+
+.PHONY: image
+image: ## Build DOCKERFILE (context CONTEXT) as IMAGE and load it into the cluster.
+	@bash $(CLUSTER)/image.sh "$(IMAGE)" "$(DOCKERFILE)" "$(CONTEXT)"
+
+##@ Operator
+.PHONY: images
+images: cluster-up ## Build the runner image and load it into the local cluster.
+	@bash $(CLUSTER)/image.sh "$(RUNNER_IMAGE)" runner_image/Dockerfile runner_image
+
+.PHONY: install
+install: venv ## Install the CRDs into the cluster of the current kubeconfig.
+	kubectl --kubeconfig "$(KUBECONFIG_FILE)" apply -f crds/
+
+.PHONY: run
+run: venv ## Run the operator in the foreground against the local cluster.
+	KUBECONFIG="$(KUBECONFIG_FILE)" EXECUTION_OPERATOR_RUNNER_IMAGE="$(RUNNER_IMAGE)" \
+	  $(VENV)/bin/kopf run --all-namespaces --standalone -m execution_operator
