@@ -68,3 +68,22 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
 }
 
 kctl() { kubectl --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+
+# buildah with storage in the cache (vfs: no overlay mounts needed) and chroot builds.
+BUILDAH_ROOT="$CACHE_DIR/buildah"
+bah() { buildah --root "$BUILDAH_ROOT/storage" --runroot "$BUILDAH_ROOT/run" --storage-driver vfs "$@"; }
+
+# Loads an image from buildah storage into the running cluster's containerd.
+load_image() {  # load_image IMAGE [ARCHIVE]
+  local image="$1" archive="${2:-}" tmp=""
+  if [[ -z "$archive" ]]; then
+    tmp="$(mktemp -d)"
+    archive="$tmp/image.oci.tar"
+  fi
+  rm -f "$archive"
+  bah push --quiet "$image" "oci-archive:$archive:$image" >/dev/null
+  if [[ -S "$CONTAINERD_SOCK" ]]; then
+    ctr --address "$CONTAINERD_SOCK" -n k8s.io images import --snapshotter native "$archive" >/dev/null
+  fi
+  [[ -z "$tmp" ]] || rm -rf "$tmp"
+}

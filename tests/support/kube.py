@@ -1,0 +1,69 @@
+"""Test helpers for the real local cluster: clients, waiting, namespaces."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+from kubernetes import client, config
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+STATE_DIR = pathlib.Path(os.environ.get("LOCAL_CLUSTER_STATE", "/var/lib/execution-operator-cluster"))
+BASE_IMAGE = os.environ.get("LOCAL_BASE_IMAGE", "localhost/python-base:bookworm")
+
+T = TypeVar("T")
+
+
+def kubeconfig_path() -> str:
+    return os.environ.get("KUBECONFIG") or str(STATE_DIR / "kubeconfig")
+
+
+def ensure_cluster() -> None:
+    """Bring the local cluster up, or return quickly when it already runs."""
+    subprocess.run(["bash", str(REPO / "local-cluster" / "up.sh")], check=True)
+
+
+def api_client() -> client.ApiClient:
+    return config.new_client_from_config(config_file=kubeconfig_path())
+
+
+def wait_until(
+    condition: Callable[[], T | None], timeout: float, what: str, interval: float = 0.1
+) -> T:
+    """Poll `condition` until it returns something truthy; fail naming `what`."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = condition()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def create_namespace(core: client.CoreV1Api, prefix: str) -> str:
+    name = f"{prefix[:40].rstrip('-')}-{uuid.uuid4().hex[:6]}"
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+
+    def has_default_sa() -> bool:
+        return any(sa.metadata.name == "default" for sa in core.list_namespaced_service_account(name).items)
+
+    wait_until(has_default_sa, 30, f"default service account in {name}")
+    return name
+
+
+def restricted_security_context() -> dict[str, object]:
+    """The container fields Pod Security "restricted" requires."""
+    return {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "runAsNonRoot": True,
+        "runAsUser": 65532,
+        "seccompProfile": {"type": "RuntimeDefault"},
+        "readOnlyRootFilesystem": True,
+    }
