@@ -62,7 +62,7 @@ done
 
 # Mounts under the state directory (secret tmpfs, shm, rootfs binds), deepest first.
 if [[ -d "$STATE_DIR" ]]; then
-  findmnt -rn -o TARGET | grep -F "$STATE_DIR/" | sort -r | while read -r m; do
+  { findmnt -rn -o TARGET | grep -F "$STATE_DIR/" || true; } | sort -r | while read -r m; do
     umount -l "$m" 2>/dev/null || true
   done
 fi
@@ -70,7 +70,7 @@ fi
 # Pod network namespaces the CNI plugin made during this cluster's life.
 if [[ -f "$STATE_DIR/netns-before" ]]; then
   ip netns list | awk '{print $1}' | sort | comm -13 "$STATE_DIR/netns-before" - \
-    | grep '^cni-' | while read -r ns; do
+    | { grep '^cni-' || true; } | while read -r ns; do
     [[ "$ns" == "$NETNS" ]] || ip netns delete "$ns" 2>/dev/null || true
   done
 fi

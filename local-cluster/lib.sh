@@ -33,7 +33,9 @@ BASE_IMAGE="${LOCAL_BASE_IMAGE:-localhost/python-base:bookworm}"
 log() { printf '[local-cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-in_ns() { ip netns exec "$NETNS" "$@"; }
+# nsenter, not `ip netns exec`: that one also makes a mount namespace and
+# remounts /sys, hiding the cgroup mounts and volume mounts from the kubelet.
+in_ns() { nsenter --net="/run/netns/$NETNS" "$@"; }
 
 # Runs a long command with its output in a log file and a heartbeat on stderr.
 with_progress() {

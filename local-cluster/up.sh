@@ -87,8 +87,11 @@ write_kubeconfig "$KUBECONFIG_FILE"
 
 start() {  # start NAME COMMAND... : runs in the namespace, pid and log recorded
   local name="$1"; shift
-  ip netns exec "$NETNS" setsid "$@" >"$LOG_DIR/$name.log" 2>&1 </dev/null &
-  echo $! >"$PID_DIR/$name.pid"
+  # The shell records its own pid and then becomes the component (exec), so the
+  # pid file names the component itself, not a wrapper.
+  nsenter --net="/run/netns/$NETNS" setsid sh -c 'echo $$ >"$0"; exec "$@"' \
+    "$PID_DIR/$name.pid" "$@" >"$LOG_DIR/$name.log" 2>&1 </dev/null &
+  wait_for 5 "$name to start" test -s "$PID_DIR/$name.pid"
 }
 
 # --- etcd ---------------------------------------------------------------------
@@ -97,7 +100,7 @@ start etcd etcd --name local --data-dir "$STATE_DIR/etcd" \
   --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
   --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
   --initial-cluster local=http://127.0.0.1:2380 --unsafe-no-fsync
-wait_for 30 "etcd" in_ns etcdctl --endpoints http://127.0.0.1:2379 endpoint health
+wait_for 30 "etcd" in_ns curl -sf http://127.0.0.1:2379/health
 
 # --- containerd -----------------------------------------------------------------
 mkdir -p "$STATE_DIR/containerd" "$STATE_DIR/cni/net.d"
@@ -153,6 +156,7 @@ start kube-apiserver "$KUBE_BIN_DIR/kube-apiserver" \
   --service-account-issuer=https://kubernetes.default.svc \
   --service-account-key-file="$PKI_DIR/sa.pub" \
   --service-account-signing-key-file="$PKI_DIR/sa.key" \
+  --kubelet-preferred-address-types=InternalIP \
   --allow-privileged=true --event-ttl=1h
 wait_for 60 "kube-apiserver" kctl get --raw /readyz
 
@@ -190,6 +194,8 @@ evictionHard: {memory.available: "200Mi", nodefs.available: "1%", imagefs.availa
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 nodeStatusUpdateFrequency: 2s
+# Pods get no resolvers: nothing outside this namespace is to be asked.
+resolvConf: ""
 EOF
 start kubelet "$KUBE_BIN_DIR/kubelet" \
   --config="$STATE_DIR/kubelet/config.yaml" --kubeconfig="$KUBECONFIG_FILE" \

@@ -7,8 +7,8 @@ import this module, so names and formats cannot drift apart.
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any, Final
 
 # --- payload directory (a ConfigMap mounted read-only) -----------------------
@@ -27,6 +27,17 @@ POD_NAME_ENV: Final = "EXECUTION_POD_NAME"
 NODE_NAME_ENV: Final = "EXECUTION_NODE_NAME"
 # Names with these prefixes never reach the user process, declared or not.
 FORBIDDEN_ENV_PREFIXES: Final = ("KUBERNETES_", "EXECUTION_LOGS_")
+
+# --- log backend (docs/log-backend.md) ----------------------------------------
+LOGS_WORKSPACE_HEADER: Final = "X-Workspace"
+# Same value on every retry of one batch, so a backend can drop duplicates.
+LOGS_BATCH_ID_HEADER: Final = "Idempotency-Key"
+DEFAULT_LOGS_FLUSH_INTERVAL_MILLIS: Final = 1000
+DEFAULT_LOGS_MAX_BATCH_BYTES: Final = 10 * 1024 * 1024
+# Bound of the in-pod queue of lines not yet shipped; overflow is dropped and counted.
+# Holds a burst of ~200,000 short lines while the backend is slow or away.
+DEFAULT_LOGS_MAX_QUEUE_BYTES: Final = 32 * 1024 * 1024
+LOGS_COUNTER_KEYS: Final = ("records", "bytes", "batches", "failedBatches", "dropped")
 
 # --- termination message ------------------------------------------------------
 TERMINATION_MESSAGE_MAX_BYTES: Final = 4096
@@ -88,6 +99,7 @@ def code_for(reason: str) -> int:
 # --- the framed result line (last line of the container's stdout) ------------
 RESULT_KEY: Final = "execution_result"
 SHA256_KEY: Final = "sha256"
+ERROR_KEY: Final = "error"
 
 
 def canonical_json(value: Any) -> bytes:
@@ -96,16 +108,21 @@ def canonical_json(value: Any) -> bytes:
 
 
 def result_sha256(value: Any) -> str:
+    import hashlib  # noqa: PLC0415  # loads OpenSSL; the runner needs it only after the run
+
     return hashlib.sha256(canonical_json(value)).hexdigest()
 
 
-def frame_result(value: Any) -> str:
-    """The runner's last stdout line: the result and its checksum (no newline)."""
-    return json.dumps(
-        {RESULT_KEY: value, SHA256_KEY: result_sha256(value)},
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+def frame_result(value: Any, error: Mapping[str, Any] | None = None) -> str:
+    """The runner's last stdout line: the result and its checksum (no newline).
+
+    On failures the runner adds `error` ({type, message, traceback}, untruncated,
+    secrets redacted); `parse_framed_result` ignores it.
+    """
+    framed: dict[str, Any] = {RESULT_KEY: value, SHA256_KEY: result_sha256(value)}
+    if error is not None:
+        framed[ERROR_KEY] = dict(error)
+    return json.dumps(framed, separators=(",", ":"), ensure_ascii=False)
 
 
 class FramedResultError(ValueError):
@@ -124,3 +141,74 @@ def parse_framed_result(line: str) -> Any:
     if result_sha256(value) != obj[SHA256_KEY]:
         raise FramedResultError("result sha256 does not match")
     return value
+
+
+# --- additions the operator relies on ----------------------------------------
+# Raw JSON of `data` when the Execution uses `inputFrom`: the user's ConfigMap
+# key is projected here, and input.json then carries only `payload_type`.
+INPUT_DATA_FILE: Final = "input-data.json"
+
+# `envFrom` sources reach the pod with this marker in front of every name
+# (`EXECUTION_ENVFROM_<index>_<user prefix><key>`); runner.json `envFrom` lists
+# the markers in order, and the runner strips them before the user process
+# sees the names. Declared `env` names win over `envFrom` ones, as in Kubernetes.
+ENV_FROM_MARKER: Final = "EXECUTION_ENVFROM_"
+
+
+def env_from_prefix(index: int) -> str:
+    """The marker of the `index`-th `envFrom` source."""
+    return f"{ENV_FROM_MARKER}{index}_"
+
+
+class TerminationKey:
+    """Keys of the termination-message JSON summary the operator reads."""
+
+    CODE: Final = "code"
+    REASON: Final = "reason"
+    MESSAGE: Final = "message"
+    RESULT_SHA256: Final = "resultSha256"
+    RESULT_BYTES: Final = "resultBytes"
+    METRICS: Final = "metrics"
+    LOGS: Final = "logs"
+    # Optional: {type, message, traceback} of a user error (traceback shortened to fit).
+    ERROR: Final = "error"
+    # Optional: RFC 3339 time the user code started (for status.metrics.startupMs).
+    STARTED_AT: Final = "startedAt"
+
+
+# --- runner.json defaults (every key is optional) -----------------------------
+DEFAULT_TIMEOUT_SECONDS: Final = 30
+DEFAULT_STACK_BYTES: Final = 20 * 1024 * 1024
+DEFAULT_THREADS: Final = 1
+# SIGTERM to the code's process group, then SIGKILL this much later.
+DEFAULT_KILL_GRACE_SECONDS: Final = 2.0
+# runner.json `rlimits` keys (bytes, seconds or counts; null or absent = not set).
+RLIMIT_KEYS: Final = ("stack", "memory", "cpuSeconds", "openFiles", "processes", "fileSize")
+
+# --- what the user process sees ------------------------------------------------
+# The pod's /tmp is a private emptyDir, the only writable place.
+_POD_TMP: Final = "/tmp"  # noqa: S108
+BASELINE_ENV_DEFAULTS: Final = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "HOME": _POD_TMP,
+    "LANG": "C.UTF-8",
+    "TMPDIR": _POD_TMP,
+}
+THREAD_CAP_ENV: Final = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
+# Longer output lines are cut and marked before they are mirrored or shipped.
+MAX_LOG_LINE_BYTES: Final = 64 * 1024
+
+
+class ExitStatus:
+    """The runner's exit status; the termination message has the details."""
+
+    COMPLETED: Final = 0
+    USER_FAILURE: Final = 1  # an outcome with code 400
+    SYSTEM_FAILURE: Final = 2  # an outcome with code 500 (Timeout, Cancelled, OOMKilled)
+    RUNNER_ERROR: Final = 3  # the runner itself failed (bad payload, internal error)

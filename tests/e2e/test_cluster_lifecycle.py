@@ -28,11 +28,15 @@ def _harness_leftovers() -> list[str]:
             continue
         if proc.name.isdigit() and (sock in cmdline or str(kube.STATE_DIR) in cmdline):
             found.append(f"process {proc.name}: {cmdline[:80]}")
-    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    netns = subprocess.run(
+        ["ip", "netns", "list"], capture_output=True, text=True, check=True
+    ).stdout
     if any(line.split()[0] == NETNS for line in netns.splitlines() if line.strip()):
         found.append(f"network namespace {NETNS}")
     mounts = pathlib.Path("/proc/self/mounts").read_text().splitlines()
-    found += [f"mount {m.split()[1]}" for m in mounts if m.split()[1].startswith(f"{kube.STATE_DIR}/")]
+    found += [
+        f"mount {m.split()[1]}" for m in mounts if m.split()[1].startswith(f"{kube.STATE_DIR}/")
+    ]
     return found
 
 
@@ -50,6 +54,8 @@ def test_cluster_down_leaves_nothing_and_up_comes_back() -> None:
     assert os.path.isabs(path)
     nodes = subprocess.run(
         ["kubectl", "--kubeconfig", path, "get", "nodes", "-o", "name"],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     assert nodes.strip() == "node/local-node"

@@ -21,11 +21,14 @@ def test_restricted_pod_with_secret_env_reports_termination_message(
 ) -> None:
     core.create_namespaced_secret(
         namespace,
-        client.V1Secret(metadata=client.V1ObjectMeta(name="creds"), string_data={"token": SECRET_VALUE}),
+        client.V1Secret(
+            metadata=client.V1ObjectMeta(name="creds"), string_data={"token": SECRET_VALUE}
+        ),
     )
     script = (
         "import json, os\n"
-        "open('/dev/termination-log', 'w').write(json.dumps({'token_len': len(os.environ['TOKEN'])}))\n"
+        "message = json.dumps({'token_len': len(os.environ['TOKEN'])})\n"
+        "open('/dev/termination-log', 'w').write(message)\n"
         "print('hello from', os.getuid())\n"
     )
     pod = {
@@ -43,7 +46,12 @@ def test_restricted_pod_with_secret_env_reports_termination_message(
                     "image": kube.BASE_IMAGE,
                     "imagePullPolicy": "Never",
                     "command": ["python3", "-c", script],
-                    "env": [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "token"}}}],
+                    "env": [
+                        {
+                            "name": "TOKEN",
+                            "valueFrom": {"secretKeyRef": {"name": "creds", "key": "token"}},
+                        }
+                    ],
                     "securityContext": kube.restricted_security_context(),
                     "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
                 }
@@ -66,7 +74,9 @@ def test_restricted_pod_with_secret_env_reports_termination_message(
     assert not any("serviceaccount" in m for m in mounts)
 
 
-def test_deleting_the_owner_garbage_collects_the_pod(core: client.CoreV1Api, namespace: str) -> None:
+def test_deleting_the_owner_garbage_collects_the_pod(
+    core: client.CoreV1Api, namespace: str
+) -> None:
     owner = core.create_namespaced_config_map(
         namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="owner"))
     )
@@ -76,7 +86,12 @@ def test_deleting_the_owner_garbage_collects_the_pod(core: client.CoreV1Api, nam
         "metadata": {
             "name": "owned",
             "ownerReferences": [
-                {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner.metadata.uid}
+                {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "name": "owner",
+                    "uid": owner.metadata.uid,
+                }
             ],
         },
         "spec": {
@@ -98,6 +113,8 @@ def test_deleting_the_owner_garbage_collects_the_pod(core: client.CoreV1Api, nam
     core.delete_namespaced_config_map("owner", namespace)
 
     def pod_gone() -> bool:
-        return not [p for p in core.list_namespaced_pod(namespace).items if p.metadata.name == "owned"]
+        return not [
+            p for p in core.list_namespaced_pod(namespace).items if p.metadata.name == "owned"
+        ]
 
     kube.wait_until(pod_gone, 60, "the owned pod to be garbage-collected")

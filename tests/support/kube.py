@@ -13,7 +13,9 @@ from typing import TypeVar
 from kubernetes import client, config
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
-STATE_DIR = pathlib.Path(os.environ.get("LOCAL_CLUSTER_STATE", "/var/lib/execution-operator-cluster"))
+STATE_DIR = pathlib.Path(
+    os.environ.get("LOCAL_CLUSTER_STATE", "/var/lib/execution-operator-cluster")
+)
 BASE_IMAGE = os.environ.get("LOCAL_BASE_IMAGE", "localhost/python-base:bookworm")
 
 T = TypeVar("T")
@@ -51,7 +53,9 @@ def create_namespace(core: client.CoreV1Api, prefix: str) -> str:
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
 
     def has_default_sa() -> bool:
-        return any(sa.metadata.name == "default" for sa in core.list_namespaced_service_account(name).items)
+        return any(
+            sa.metadata.name == "default" for sa in core.list_namespaced_service_account(name).items
+        )
 
     wait_until(has_default_sa, 30, f"default service account in {name}")
     return name

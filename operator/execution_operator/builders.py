@@ -1,0 +1,247 @@
+"""The objects of one attempt of an Execution, as plain dicts (no API calls).
+
+Per attempt: a payload ConfigMap (code.py, input.json, runner.json) and a Pod
+that mounts it read-only, both owned by the Execution and named from its uid
+and the attempt number. `codeFrom`/`inputFrom` keys are projected into the same
+payload volume straight from the user's ConfigMaps: the operator never reads them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+from execution_runner import protocol
+
+from . import models, naming
+from .quantity import quantity_to_int
+from .settings import Settings
+from .validation import parse_spec
+
+CONTAINER_NAME: Final = "runner"
+PAYLOAD_VOLUME: Final = "payload"
+TMP_VOLUME: Final = "tmp"
+RUN_AS_ID: Final = 65532  # the conventional "nonroot" uid/gid of distroless-style images
+READ_ONLY_MODE: Final = 0o444
+LOGS_API_KEY_KEY: Final = "apiKey"
+LOGS_WORKSPACE_KEY: Final = "workspace"
+
+Body = Mapping[str, Any]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _optional_int(value: int | str | None) -> int | None:
+    return None if value is None else quantity_to_int(value)
+
+
+def logs_endpoint(spec: models.ExecutionSpec, settings: Settings) -> str | None:
+    """Where the runner ships logs, or None when shipping is off."""
+    if not spec.logs.enabled:
+        return None
+    return spec.logs.endpoint or settings.log_endpoint or None
+
+
+def build_runner_config(execution: Body, attempt: int, settings: Settings) -> dict[str, Any]:
+    """runner.json: everything the runner needs besides the code and the input."""
+    spec = parse_spec(execution)
+    meta = execution["metadata"]
+    rl = spec.rlimits
+    memory = rl.memory if rl.memory is not None else (settings.default_memory_rlimit or None)
+    env = spec.env or []
+    endpoint = logs_endpoint(spec, settings)
+    return {
+        "timeoutSeconds": spec.timeout_seconds,
+        "rlimits": {
+            "stack": quantity_to_int(rl.stack),
+            "memory": _optional_int(memory),
+            "cpuSeconds": rl.cpu_seconds,
+            "openFiles": rl.open_files,
+            "processes": rl.processes,
+            "fileSize": _optional_int(rl.file_size),
+        },
+        "threads": spec.threads,
+        "env": [var.name for var in env],
+        "secretEnv": [var.name for var in env if var.value_from and var.value_from.secret_key_ref],
+        # The runner passes `<prefix>NAME` on as NAME, in this order, before `env`.
+        "envFrom": [
+            {"prefix": protocol.env_from_prefix(i), "secret": source.secret_ref is not None}
+            for i, source in enumerate(spec.env_from or [])
+        ],
+        "logs": {
+            "enabled": endpoint is not None,
+            "endpoint": endpoint,
+            "attributes": dict(spec.logs.attributes or {}),
+            "flushIntervalMillis": spec.logs.flush_interval_millis,
+            "maxBatchBytes": quantity_to_int(spec.logs.max_batch_bytes),
+        },
+        "maxResultBytes": settings.max_result_bytes,
+        "requireResult": False,
+        "execution": {
+            "namespace": meta.get("namespace"),
+            "name": meta["name"],
+            "uid": meta["uid"],
+            "attempt": attempt,
+        },
+    }
+
+
+def _object_meta(execution: Body, attempt: int) -> dict[str, Any]:
+    return {
+        "name": naming.execution_object_name(execution, attempt),
+        "namespace": execution["metadata"].get("namespace"),
+        "labels": naming.owned_labels(execution, attempt),
+        "annotations": {
+            naming.GENERATION_ANNOTATION: str(execution["metadata"].get("generation", 1))
+        },
+        "ownerReferences": [naming.owner_reference(execution)],
+    }
+
+
+def build_payload_configmap(execution: Body, attempt: int, settings: Settings) -> dict[str, Any]:
+    """The attempt's payload ConfigMap (immutable: the kubelet need not watch it)."""
+    spec = parse_spec(execution)
+    data: dict[str, str] = {
+        protocol.RUNNER_CONFIG_FILE: _json(build_runner_config(execution, attempt, settings))
+    }
+    if spec.code is not None:
+        data[protocol.CODE_FILE] = spec.code
+    if spec.input_from is None:
+        data[protocol.INPUT_FILE] = _json({"data": spec.input, "payload_type": spec.payload_type})
+    else:  # the data itself is projected as input-data.json
+        data[protocol.INPUT_FILE] = _json({"payload_type": spec.payload_type})
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _object_meta(execution, attempt),
+        "immutable": True,
+        "data": data,
+    }
+
+
+def _payload_volume(spec: models.ExecutionSpec, configmap_name: str) -> dict[str, Any]:
+    sources: list[dict[str, Any]] = [{"configMap": {"name": configmap_name}}]
+    projected = (
+        (spec.code_from, protocol.CODE_FILE),
+        (spec.input_from, protocol.INPUT_DATA_FILE),
+    )
+    for source, path in projected:
+        if source is not None:
+            ref = source.config_map_key_ref
+            sources.append(
+                {"configMap": {"name": ref.name, "items": [{"key": ref.key, "path": path}]}}
+            )
+    return {
+        "name": PAYLOAD_VOLUME,
+        "projected": {"sources": sources, "defaultMode": READ_ONLY_MODE},
+    }
+
+
+def _dump(model: models.ApiModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _env_from(spec: models.ExecutionSpec) -> list[dict[str, Any]]:
+    result = []
+    for i, source in enumerate(spec.env_from or []):
+        entry = _dump(source)
+        # The marker lets the runner tell these names apart and strip it again.
+        entry["prefix"] = protocol.env_from_prefix(i) + (source.prefix or "")
+        result.append(entry)
+    return result
+
+
+def _runner_env(spec: models.ExecutionSpec, settings: Settings) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = [
+        {
+            "name": protocol.POD_NAME_ENV,
+            "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}},
+        },
+        {
+            "name": protocol.NODE_NAME_ENV,
+            "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}},
+        },
+    ]
+    secret = spec.logs.credentials_secret_ref
+    if logs_endpoint(spec, settings) is not None and secret is not None:
+        for name, key, optional in (
+            (protocol.LOGS_API_KEY_ENV, LOGS_API_KEY_KEY, False),
+            (protocol.LOGS_WORKSPACE_ENV, LOGS_WORKSPACE_KEY, True),
+        ):
+            ref = {"name": secret.name, "key": key, "optional": optional}
+            env.append({"name": name, "valueFrom": {"secretKeyRef": ref}})
+    return env
+
+
+def active_deadline_seconds(spec: models.ExecutionSpec, settings: Settings) -> int:
+    """The kubelet's backstop: start deadline + run time + the runner's grace to stop."""
+    return spec.start_deadline_seconds + spec.timeout_seconds + settings.termination_grace_seconds
+
+
+def _container(spec: models.ExecutionSpec, settings: Settings) -> dict[str, Any]:
+    return {
+        "name": CONTAINER_NAME,
+        "image": spec.image or settings.runner_image,
+        "imagePullPolicy": settings.image_pull_policy,
+        # Runner variables come last: `$(VAR)` in a user value cannot expand to them.
+        "env": [_dump(var) for var in spec.env or []] + _runner_env(spec, settings),
+        "envFrom": _env_from(spec),
+        "resources": _dump(spec.resources) if spec.resources else settings.default_resources,
+        "volumeMounts": [
+            {"name": PAYLOAD_VOLUME, "mountPath": protocol.DEFAULT_PAYLOAD_DIR, "readOnly": True},
+            {"name": TMP_VOLUME, "mountPath": "/tmp"},  # noqa: S108 - the pod's own emptyDir
+        ],
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "privileged": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+        },
+        "terminationMessagePath": protocol.DEFAULT_TERMINATION_LOG,
+        "terminationMessagePolicy": "File",
+    }
+
+
+def _template_fields(template: models.PodTemplate | None) -> dict[str, Any]:
+    if template is None:
+        return {}
+    fields = _dump(template)
+    fields.pop("labels", None)
+    fields.pop("annotations", None)
+    return fields
+
+
+def build_pod(execution: Body, attempt: int, settings: Settings) -> dict[str, Any]:
+    """The attempt's pod: the runner image, locked down, with the payload mounted."""
+    spec = parse_spec(execution)
+    meta = _object_meta(execution, attempt)
+    template = spec.pod_template
+    if template is not None:
+        # The operator's own labels and annotations win over the user's.
+        meta["labels"] = {**(template.labels or {}), **meta["labels"]}
+        meta["annotations"] = {**(template.annotations or {}), **meta["annotations"]}
+    pod_spec: dict[str, Any] = {
+        **_template_fields(template),
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "activeDeadlineSeconds": active_deadline_seconds(spec, settings),
+        "terminationGracePeriodSeconds": settings.termination_grace_seconds,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": RUN_AS_ID,
+            "runAsGroup": RUN_AS_ID,
+            "fsGroup": RUN_AS_ID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [_container(spec, settings)],
+        "volumes": [
+            _payload_volume(spec, meta["name"]),
+            {"name": TMP_VOLUME, "emptyDir": {"sizeLimit": settings.tmp_size_limit}},
+        ],
+    }
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": pod_spec}

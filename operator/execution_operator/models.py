@@ -1,0 +1,441 @@
+"""The Execution API: pydantic models that are the single source of truth.
+
+`crd.py` turns these into the CRD's structural schema, `validation.py` parses an
+Execution body with them, and `docs/api.md` describes them. Attributes are
+snake_case; the wire names are their camelCase aliases.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final, Literal
+
+from execution_runner import protocol
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic.alias_generators import to_camel
+
+from .quantity import QUANTITY_PATTERN, parse_quantity
+
+GROUP: Final = "execution-operator.io"
+VERSION: Final = "v1alpha1"
+API_VERSION: Final = f"{GROUP}/{VERSION}"
+KIND: Final = "Execution"
+PLURAL: Final = "executions"
+SINGULAR: Final = "execution"
+SHORT_NAMES: Final = ("exe",)
+
+# A ConfigMap holds at most 1 MiB; the code, the input and runner.json share it.
+MAX_CODE_CHARS: Final = 512 * 1024
+MAX_TIMEOUT_SECONDS: Final = 86400
+MAX_RETRIES: Final = 10
+# POSIX names only: the user code reads them through os.environ.
+ENV_NAME_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_]*$"
+DNS_SUBDOMAIN_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+CONFIGMAP_KEY_PATTERN: Final = r"^[-._a-zA-Z0-9]+$"
+
+Phase = Literal["Pending", "Running", "Succeeded", "Failed", "Cancelled"]
+PHASES: Final[tuple[str, ...]] = ("Pending", "Running", "Succeeded", "Failed", "Cancelled")
+TERMINAL_PHASES: Final = frozenset({"Succeeded", "Failed", "Cancelled"})
+
+
+def _quantity(value: int | str) -> int | str:
+    parse_quantity(value)  # raises a ValueError pydantic reports with the field's path
+    return value
+
+
+Quantity = Annotated[
+    int | str,
+    AfterValidator(_quantity),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer"}, {"type": "string"}],
+            "pattern": QUANTITY_PATTERN,
+            "x-kubernetes-int-or-string": True,
+        }
+    ),
+]
+# Any JSON value (object, list, string, number, bool); kept as is by the API server.
+AnyJson = Annotated[Any, WithJsonSchema({"x-kubernetes-preserve-unknown-fields": True})]
+# A free-form object (affinity), kept as is by the API server.
+FreeObject = Annotated[
+    dict[str, Any],
+    WithJsonSchema({"type": "object", "x-kubernetes-preserve-unknown-fields": True}),
+]
+ObjectName = Annotated[str, Field(min_length=1, max_length=253, pattern=DNS_SUBDOMAIN_PATTERN)]
+ConfigMapKey = Annotated[str, Field(min_length=1, max_length=253, pattern=CONFIGMAP_KEY_PATTERN)]
+
+
+class ApiModel(BaseModel):
+    """Base: camelCase on the wire, immutable, unknown fields rejected."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="forbid",
+        frozen=True,
+    )
+
+
+# --- spec ---------------------------------------------------------------------
+
+
+class KeyRef(ApiModel):
+    """A key of a ConfigMap in the Execution's namespace."""
+
+    name: ObjectName = Field(description="Name of the ConfigMap.")
+    key: ConfigMapKey = Field(description="The key to select.")
+
+
+class KeySelector(ApiModel):
+    """A key of a ConfigMap or Secret in the Execution's namespace."""
+
+    name: ObjectName = Field(description="Name of the ConfigMap or Secret.")
+    key: ConfigMapKey = Field(description="The key to select.")
+    optional: bool | None = Field(
+        default=None,
+        description="Whether a missing object or key is allowed (the variable is then unset).",
+    )
+
+
+class ConfigMapKeySource(ApiModel):
+    """Text taken from a key of a ConfigMap in the Execution's namespace."""
+
+    config_map_key_ref: KeyRef = Field(
+        description="The ConfigMap key; it is mounted into the pod, the operator does not read it."
+    )
+
+
+class EnvVarSource(ApiModel):
+    """Where an environment variable's value comes from (exactly one)."""
+
+    secret_key_ref: KeySelector | None = Field(
+        default=None,
+        description="A Secret key; the value reaches the user code and is redacted from logs.",
+    )
+    config_map_key_ref: KeySelector | None = Field(default=None, description="A ConfigMap key.")
+
+
+class EnvVar(ApiModel):
+    """An environment variable of the user code (a subset of Kubernetes EnvVar)."""
+
+    name: str = Field(
+        min_length=1,
+        max_length=256,
+        pattern=ENV_NAME_PATTERN,
+        description="Variable name; names starting with EXECUTION_ or KUBERNETES_ are reserved.",
+    )
+    value: str | None = Field(default=None, description="Literal value.")
+    value_from: EnvVarSource | None = Field(
+        default=None, description="Value from a Secret or ConfigMap key (instead of value)."
+    )
+
+
+class LocalObjectRef(ApiModel):
+    """A ConfigMap or Secret in the Execution's namespace."""
+
+    name: ObjectName = Field(description="Name of the object.")
+    optional: bool | None = Field(
+        default=None, description="Whether a missing object is allowed (no variables then)."
+    )
+
+
+class EnvFromSource(ApiModel):
+    """All keys of a ConfigMap or Secret as variables (a subset of EnvFromSource)."""
+
+    prefix: str | None = Field(
+        default=None,
+        max_length=128,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Prepended to every key to form the variable name.",
+    )
+    secret_ref: LocalObjectRef | None = Field(
+        default=None, description="A Secret; its values are redacted from logs."
+    )
+    config_map_ref: LocalObjectRef | None = Field(default=None, description="A ConfigMap.")
+
+
+class RLimits(ApiModel):
+    """Limits applied to the user process itself (setrlimit), not to the container."""
+
+    stack: Quantity = Field(default="20Mi", description="RLIMIT_STACK in bytes (quantity).")
+    memory: Quantity | None = Field(
+        default=None,
+        description="RLIMIT_AS, the address space in bytes (quantity); exceeding it is "
+        "MemoryLimitExceeded. Unset: the operator's default, if any.",
+    )
+    cpu_seconds: int | None = Field(
+        default=None, ge=1, description="RLIMIT_CPU in seconds of CPU time; CpuLimitExceeded."
+    )
+    open_files: int | None = Field(default=None, ge=16, description="RLIMIT_NOFILE.")
+    processes: int | None = Field(
+        default=None, ge=1, description="RLIMIT_NPROC: processes and threads of the user."
+    )
+    file_size: Quantity | None = Field(
+        default=None, description="RLIMIT_FSIZE: largest file the code may write (quantity)."
+    )
+
+
+class ResourceRequirements(ApiModel):
+    """Container requests and limits (cgroups), as in a Pod."""
+
+    requests: dict[str, Quantity] | None = Field(
+        default=None, description="Minimum resources, e.g. cpu: 100m, memory: 128Mi."
+    )
+    limits: dict[str, Quantity] | None = Field(
+        default=None,
+        description="Maximum resources; exceeding the memory limit is OOMKilled.",
+    )
+
+
+class SecretRef(ApiModel):
+    """A Secret in the Execution's namespace."""
+
+    name: ObjectName = Field(description="Name of the Secret.")
+
+
+class LogsSpec(ApiModel):
+    """Shipping of the code's output to an HTTP log backend."""
+
+    enabled: bool = Field(default=True, description="Ship logs (kubectl logs works either way).")
+    endpoint: str | None = Field(
+        default=None,
+        max_length=2048,
+        pattern=r"^https?://",
+        description="URL the batches are POSTed to; unset: the operator's default endpoint.",
+    )
+    credentials_secret_ref: SecretRef | None = Field(
+        default=None,
+        description="Secret with keys `apiKey` and `workspace`, given to the runner only.",
+    )
+    attributes: dict[str, str] | None = Field(
+        default=None, description="Added to every record, e.g. optimization_id, job_id."
+    )
+    flush_interval_millis: int = Field(
+        default=1000, ge=50, le=60000, description="Longest time a record waits to be sent."
+    )
+    max_batch_bytes: Quantity = Field(
+        default="10Mi", description="Largest batch before compression (quantity)."
+    )
+
+
+class Toleration(ApiModel):
+    """A Kubernetes toleration."""
+
+    key: str | None = Field(default=None, description="Taint key; empty matches all keys.")
+    operator: Literal["Exists", "Equal"] | None = Field(
+        default=None, description="Exists or Equal (default Equal)."
+    )
+    value: str | None = Field(default=None, description="Taint value for Equal.")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
+        default=None, description="Taint effect to match; empty matches all."
+    )
+    toleration_seconds: int | None = Field(
+        default=None, description="How long a NoExecute taint is tolerated."
+    )
+
+
+class LocalName(ApiModel):
+    """A reference by name to an object in the same namespace."""
+
+    name: ObjectName = Field(description="Name of the object.")
+
+
+class PodTemplate(ApiModel):
+    """The pod settings an Execution may choose; everything else is the operator's."""
+
+    labels: dict[str, str] | None = Field(default=None, description="Extra pod labels.")
+    annotations: dict[str, str] | None = Field(default=None, description="Extra pod annotations.")
+    node_selector: dict[str, str] | None = Field(
+        default=None, description="Node labels the pod must run on."
+    )
+    tolerations: list[Toleration] | None = Field(default=None, description="Pod tolerations.")
+    affinity: FreeObject | None = Field(
+        default=None, description="Pod affinity, as in a Pod spec (passed through)."
+    )
+    runtime_class_name: str | None = Field(
+        default=None, max_length=253, description="RuntimeClass, e.g. gvisor or kata."
+    )
+    priority_class_name: str | None = Field(
+        default=None, max_length=253, description="PriorityClass of the pod."
+    )
+    image_pull_secrets: list[LocalName] | None = Field(
+        default=None, description="Secrets for pulling a private runner image."
+    )
+
+
+class ExecutionSpec(ApiModel):
+    """What to run and how. Changing it (a new generation) starts a new run."""
+
+    code: str | None = Field(
+        default=None,
+        max_length=MAX_CODE_CHARS,
+        description="Python source of the user code. Exactly one of code and codeFrom.",
+    )
+    code_from: ConfigMapKeySource | None = Field(
+        default=None, description="The code from a ConfigMap key instead of `code`."
+    )
+    input: AnyJson = Field(
+        default_factory=dict,
+        json_schema_extra={"default": {}},
+        description="Any JSON; the code sees it as the global `data`. At most one of "
+        "input and inputFrom.",
+    )
+    input_from: ConfigMapKeySource | None = Field(
+        default=None, description="The input as JSON text in a ConfigMap key instead of `input`."
+    )
+    payload_type: str | None = Field(
+        default=None,
+        max_length=253,
+        description="Given to the code as the global `payload_type`.",
+    )
+    env: list[EnvVar] | None = Field(
+        default=None,
+        # A list keyed by name: the API server rejects duplicate names.
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
+        description="Environment variables of the user code; nothing else reaches it.",
+    )
+    env_from: list[EnvFromSource] | None = Field(
+        default=None, description="All keys of ConfigMaps or Secrets as variables of the user code."
+    )
+    timeout_seconds: int = Field(
+        default=30,
+        ge=1,
+        le=MAX_TIMEOUT_SECONDS,
+        description="Wall-clock limit of the user code; exceeding it is Timeout.",
+    )
+    start_deadline_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=MAX_TIMEOUT_SECONDS,
+        description="Limit from pod creation until the code starts (scheduling, image pull, "
+        "missing Secrets); exceeding it is StartDeadlineExceeded.",
+    )
+    rlimits: RLimits = Field(
+        default_factory=RLimits,
+        json_schema_extra={"default": {}},
+        description="Limits of the user process (setrlimit), not of the container.",
+    )
+    threads: int = Field(
+        default=1,
+        ge=1,
+        le=1024,
+        description="Thread cap for BLAS/OpenMP (OMP, OpenBLAS, MKL, NumExpr, Numba).",
+    )
+    resources: ResourceRequirements | None = Field(
+        default=None, description="Container requests and limits; unset: the operator's defaults."
+    )
+    image: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="Runner image; unset: the operator's default.",
+    )
+    logs: LogsSpec = Field(
+        default_factory=LogsSpec,
+        json_schema_extra={"default": {}},
+        description="Shipping of the code's output to a log backend.",
+    )
+    retries: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_RETRIES,
+        description="Re-runs after infrastructure failures only (pod deleted or evicted, "
+        "node lost, start failure); never after user errors or timeouts.",
+    )
+    ttl_seconds_after_finished: int | None = Field(
+        default=None,
+        ge=0,
+        description="Delete the Execution (and its pod) this long after it finished.",
+    )
+    cancel: bool = Field(default=False, description="True stops a pending or running Execution.")
+    pod_template: PodTemplate | None = Field(
+        default=None, description="The pod settings an Execution may choose."
+    )
+
+
+# --- status -------------------------------------------------------------------
+
+
+class ErrorInfo(ApiModel):
+    """The user code's error."""
+
+    type: str | None = Field(default=None, description="Exception class, e.g. ValueError.")
+    message: str | None = Field(default=None, description="Exception message.")
+    traceback: str | None = Field(default=None, description="Traceback of the user's frames.")
+
+
+class Metrics(ApiModel):
+    """Measurements of the run."""
+
+    startup_ms: int | None = Field(
+        default=None, description="Pod creation until the user code started."
+    )
+    execution_ms: int | None = Field(default=None, description="Wall time of the user code.")
+    peak_rss_bytes: int | None = Field(
+        default=None, description="Peak resident memory of the user code."
+    )
+    cpu_user_seconds: float | None = Field(default=None, description="User CPU time.")
+    cpu_system_seconds: float | None = Field(default=None, description="System CPU time.")
+
+
+class LogCounters(ApiModel):
+    """Counters of the log shipping."""
+
+    records: int | None = Field(default=None, description="Records produced by the code.")
+    bytes: int | None = Field(default=None, description="Bytes of the records.")
+    batches: int | None = Field(default=None, description="Batches delivered.")
+    failed_batches: int | None = Field(default=None, description="Batches given up on.")
+    dropped: int | None = Field(default=None, description="Records dropped by a full queue.")
+
+
+class Condition(ApiModel):
+    """A Kubernetes-style condition: Ready, Reconciling or Stalled."""
+
+    type: str = Field(description="Ready, Reconciling or Stalled.")
+    status: Literal["True", "False", "Unknown"] = Field(description="True, False or Unknown.")
+    reason: str | None = Field(default=None, description="CamelCase reason.")
+    message: str | None = Field(default=None, description="Human-readable details.")
+    last_transition_time: str | None = Field(
+        default=None, json_schema_extra={"format": "date-time"}, description="Last change."
+    )
+    observed_generation: int | None = Field(
+        default=None, description="Generation the condition describes."
+    )
+
+
+class ExecutionStatus(ApiModel):
+    """What happened; written by the operator only."""
+
+    phase: Phase | None = Field(
+        default=None, description="Pending, Running, Succeeded, Failed or Cancelled."
+    )
+    reason: Literal[protocol.ALL_REASONS] | None = Field(  # type: ignore[valid-type]
+        default=None, description="Why the Execution is in its phase (see the API reference)."
+    )
+    message: str | None = Field(
+        default=None, description="One sentence: what happened and what to do."
+    )
+    code: int | None = Field(
+        default=None, description="200 success, 400 user error, 500 system error."
+    )
+    result: AnyJson | None = Field(default=None, description="The JSON result of the code.")
+    error: ErrorInfo | None = Field(default=None, description="The user code's error.")
+    pod_name: str | None = Field(default=None, description="Pod of the current attempt.")
+    attempts: int | None = Field(default=None, description="Pods started so far.")
+    start_time: str | None = Field(
+        default=None,
+        json_schema_extra={"format": "date-time"},
+        description="When the current attempt started.",
+    )
+    completion_time: str | None = Field(
+        default=None, json_schema_extra={"format": "date-time"}, description="When it finished."
+    )
+    observed_generation: int | None = Field(
+        default=None, description="The spec generation this status describes."
+    )
+    metrics: Metrics | None = Field(default=None, description="Measurements of the run.")
+    logs: LogCounters | None = Field(default=None, description="Counters of the log shipping.")
+    conditions: list[Condition] | None = Field(
+        default=None, description="Ready, Reconciling and Stalled conditions."
+    )

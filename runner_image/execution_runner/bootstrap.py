@@ -1,0 +1,220 @@
+"""The child process: applies rlimits, then runs the user code as `__main__`.
+
+Run by the runner as a script (`python -P bootstrap.py CODE_PATH REPORT_FD LIMITS_JSON`),
+so it imports only the stdlib and never the runner package. The input document
+arrives on stdin. One JSON report goes to REPORT_FD (a pipe, not stdout), so
+whatever the code prints cannot change it:
+
+    {"status": "ok", "hasResult": true, "result": <value>}   (hasResult false: no `result`)
+    {"status": "error", "error": {type, message, traceback}, "chain": [{type, errno}, ...]}
+    {"status": "invalidResult", "message": "..."}
+    {"status": "bootstrapError", "message": "..."}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+from types import CodeType, ModuleType, TracebackType
+from typing import Any
+
+STATUS_OK = "ok"
+STATUS_ERROR = "error"
+STATUS_INVALID_RESULT = "invalidResult"
+STATUS_BOOTSTRAP_ERROR = "bootstrapError"
+# Bounds the error report so it always fits the runner's report buffer.
+MAX_ERROR_TEXT = 64 * 1024
+MAX_CHAIN = 8
+# Seconds between the CPU soft limit (SIGXCPU, reported) and the hard one (SIGKILL).
+CPU_HARD_MARGIN_SECONDS = 1
+RLIMITS = {
+    "stack": resource.RLIMIT_STACK,
+    "memory": resource.RLIMIT_AS,
+    "cpuSeconds": resource.RLIMIT_CPU,
+    "openFiles": resource.RLIMIT_NOFILE,
+    "processes": resource.RLIMIT_NPROC,
+    "fileSize": resource.RLIMIT_FSIZE,
+}
+
+
+def apply_rlimits(limits: dict[str, int]) -> None:
+    """Sets soft = hard for each limit (CPU: hard a little higher); no core dumps."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for name, value in limits.items():
+        hard = value + CPU_HARD_MARGIN_SECONDS if name == "cpuSeconds" else value
+        try:
+            resource.setrlimit(RLIMITS[name], (value, hard))
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot set rlimits.{name} to {value}: {exc}") from exc
+
+
+def _write_report(fd: int, text: str) -> None:
+    data = text.encode()
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_TEXT else text[: MAX_ERROR_TEXT - 3] + "..."
+
+
+def _type_name(exc: BaseException) -> str:
+    cls = type(exc)
+    if cls.__module__ in ("builtins", "__main__"):
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _user_frames(tb: TracebackType | None, code_path: str) -> TracebackType | None:
+    """The traceback from the first frame of the user's file on (bootstrap frames dropped)."""
+    while tb is not None and tb.tb_frame.f_code.co_filename != code_path:
+        tb = tb.tb_next
+    return tb
+
+
+def _chain(exc: BaseException) -> list[dict[str, Any]]:
+    """The exception and its causes/contexts: what the runner classifies limits by."""
+    links: list[dict[str, Any]] = []
+    current: BaseException | None = exc
+    while current is not None and len(links) < MAX_CHAIN:
+        links.append(
+            {
+                "type": _type_name(current),
+                "errno": current.errno if isinstance(current, OSError) else None,
+                "message": str(current)[:200],
+            }
+        )
+        current = current.__cause__ or current.__context__
+    return links
+
+
+def error_report(exc: BaseException, code_path: str) -> dict[str, Any]:
+    import traceback  # noqa: PLC0415  # only failures pay for it
+
+    exc.__traceback__ = _user_frames(exc.__traceback__, code_path)
+    for link in (exc.__cause__, exc.__context__):
+        if link is not None:
+            link.__traceback__ = _user_frames(link.__traceback__, code_path)
+    text = "".join(traceback.format_exception(exc))
+    return {
+        "status": STATUS_ERROR,
+        "error": {"type": _type_name(exc), "message": _clip(str(exc)), "traceback": _clip(text)},
+        "chain": _chain(exc),
+    }
+
+
+def _install_logging() -> None:
+    """Root handler: one JSON object per line on stderr, extra attributes kept."""
+    import logging  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    standard = {*vars(logging.makeLogRecord({})), "message", "asctime", "taskName"}
+
+    class JsonLineHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+                doc: dict[str, Any] = {
+                    "timestamp": f"{stamp}.{int(record.msecs):03d}Z",
+                    "level": record.levelname,
+                    "logger_name": record.name,
+                    "message": record.getMessage(),
+                }
+                if record.exc_info:
+                    doc["exception"] = logging.Formatter().formatException(record.exc_info)
+                for key, value in vars(record).items():
+                    if key not in standard and not key.startswith("_"):
+                        doc[key] = value
+                sys.stderr.write(json.dumps(doc, default=str, ensure_ascii=False) + "\n")
+                sys.stderr.flush()
+            except Exception:
+                self.handleError(record)
+
+    root = logging.getLogger()
+    root.addHandler(JsonLineHandler())
+    root.setLevel(logging.INFO)
+
+
+def _result_report(namespace: dict[str, Any]) -> str:
+    if "result" not in namespace:
+        return json.dumps({"status": STATUS_OK, "hasResult": False})
+    try:
+        # ASCII: a lone surrogate stays escaped, so the report is always valid UTF-8.
+        text = json.dumps(namespace["result"], allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError) as exc:
+        message = f"{type(exc).__name__}: {str(exc)[:300]}"
+        return json.dumps({"status": STATUS_INVALID_RESULT, "message": message})
+    # Spliced: the result may be large and is already JSON.
+    return '{"status":"ok","hasResult":true,"result":' + text + "}"
+
+
+def _compile(code_path: str) -> CodeType:
+    with open(code_path, "rb") as handle:
+        source = handle.read()
+    code: CodeType = compile(source, code_path, "exec", dont_inherit=True)
+    return code
+
+
+def run_user_code(code_path: str, document: dict[str, Any]) -> tuple[str, int]:
+    """Runs the code as `__main__`; returns the report and the exit status."""
+    module = ModuleType("__main__")
+    namespace = module.__dict__
+    namespace.update(
+        __file__=code_path,
+        __builtins__=__builtins__,
+        data=document.get("data"),
+        payload_type=document.get("payload_type"),
+    )
+    sys.modules["__main__"] = module
+    sys.argv = [code_path]
+    try:
+        exec(_compile(code_path), namespace)  # noqa: S102  # running user code is the point
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            return json.dumps(error_report(exc, code_path)), 1
+    except BaseException as exc:  # every failure of the code is reported
+        try:
+            return json.dumps(error_report(exc, code_path)), 1
+        except BaseException:  # e.g. MemoryError while formatting
+            fallback = {"type": _type_name(exc), "message": "", "traceback": ""}
+            chain = [{"type": _type_name(exc), "errno": None, "message": ""}]
+            return json.dumps({"status": STATUS_ERROR, "error": fallback, "chain": chain}), 1
+    return _result_report(namespace), 0
+
+
+def main(argv: list[str]) -> int:
+    code_path, fd_text, limits_text = argv[1:4]
+    report_fd = int(fd_text)
+    os.set_inheritable(report_fd, False)  # processes the code execs never get it
+    main_pid = os.getpid()
+    try:
+        apply_rlimits(json.loads(limits_text))
+        document = json.load(sys.stdin)
+    except (ValueError, OSError) as exc:
+        _write_report(
+            report_fd, json.dumps({"status": STATUS_BOOTSTRAP_ERROR, "message": str(exc)})
+        )
+        return 1
+    import faulthandler  # noqa: PLC0415  # a crash (e.g. stack overflow) still shows where
+
+    faulthandler.enable()
+    # Line-buffered: prints are not lost when the code is killed on a limit or timeout.
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    _install_logging()
+    report, status = run_user_code(code_path, document)
+    sys.stdout.flush()
+    if os.getpid() != main_pid:
+        # A process the code forked fell through to here: it must not report.
+        if status:
+            sys.stderr.write(json.loads(report)["error"]["traceback"])
+        sys.stderr.flush()
+        os._exit(status)
+    _write_report(report_fd, report)
+    os.close(report_fd)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,100 @@
+"""The outcome, told twice: the termination message (<= 4096 bytes) and the framed result line."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from execution_runner import protocol
+from execution_runner.outcome import Outcome
+from execution_runner.protocol import ExitStatus, Reason, TerminationKey
+from execution_runner.supervise import ChildExit
+
+TRUNCATION_MARK = "…[truncated]"
+# Shortened in this order when the message is too long: the traceback keeps its
+# end (the raising frame), the texts keep their start; the error goes before the message.
+SHRINK_ORDER = (("error", "traceback", True), ("error", "message", False), (None, "message", False))
+
+
+def metrics(child: ChildExit | None) -> dict[str, Any]:
+    if child is None or child.rusage is None:
+        return {"executionMs": 0, "peakRssBytes": 0, "cpuUserSeconds": 0.0, "cpuSystemSeconds": 0.0}
+    usage = child.rusage
+    return {
+        "executionMs": round(child.wall * 1000),
+        "peakRssBytes": usage.ru_maxrss * 1024,  # Linux reports KiB
+        "cpuUserSeconds": round(usage.ru_utime, 3),
+        "cpuSystemSeconds": round(usage.ru_stime, 3),
+    }
+
+
+def rfc3339(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch % 1 * 1e6):06d}Z"
+
+
+def termination_document(
+    outcome: Outcome, child: ChildExit | None, logs: dict[str, int]
+) -> dict[str, Any]:
+    framed = protocol.canonical_json(outcome.result)
+    doc: dict[str, Any] = {
+        TerminationKey.CODE: outcome.code,
+        TerminationKey.REASON: outcome.reason,
+        TerminationKey.MESSAGE: outcome.message,
+        TerminationKey.RESULT_SHA256: protocol.result_sha256(outcome.result),
+        TerminationKey.RESULT_BYTES: len(framed),
+        TerminationKey.METRICS: metrics(child),
+        TerminationKey.LOGS: logs,
+    }
+    if child is not None and child.started_at:
+        doc[TerminationKey.STARTED_AT] = rfc3339(child.started_at)
+    if outcome.error is not None:
+        doc[TerminationKey.ERROR] = dict(outcome.error)
+    return doc
+
+
+def _encode(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _shortened(text: str, keep: int, keep_end: bool) -> str:
+    if keep >= len(text):
+        return text
+    if keep_end:
+        return TRUNCATION_MARK + text[len(text) - keep :] if keep else ""
+    return text[:keep] + TRUNCATION_MARK if keep else ""
+
+
+def fit(doc: dict[str, Any], max_bytes: int = protocol.TERMINATION_MESSAGE_MAX_BYTES) -> bytes:
+    """The document as JSON of at most `max_bytes`, shortening the long texts if needed."""
+    doc = {**doc, "error": dict(doc["error"])} if "error" in doc else dict(doc)
+    for section, key, keep_end in SHRINK_ORDER:
+        if len(_encode(doc)) <= max_bytes:
+            break
+        if section is None:
+            doc.pop("error", None)  # the sentence matters more than the details
+        holder = doc.get(section, {}) if section else doc
+        text = holder.get(key)
+        if not isinstance(text, str):
+            continue
+        # Binary search for the longest kept part that fits (escapes make chars != bytes).
+        low, high = 0, len(text)
+        while low < high:
+            middle = (low + high + 1) // 2
+            holder[key] = _shortened(text, middle, keep_end)
+            if len(_encode(doc)) <= max_bytes:
+                low = middle
+            else:
+                high = middle - 1
+        holder[key] = _shortened(text, low, keep_end)
+    return _encode(doc)
+
+
+def exit_status(reason: str) -> int:
+    if reason == Reason.COMPLETED:
+        return ExitStatus.COMPLETED
+    if reason == Reason.RUNNER_ERROR:
+        return ExitStatus.RUNNER_ERROR
+    if protocol.code_for(reason) == protocol.CODE_USER_ERROR:
+        return ExitStatus.USER_FAILURE
+    return ExitStatus.SYSTEM_FAILURE

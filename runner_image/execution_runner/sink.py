@@ -1,0 +1,52 @@
+"""Where the runner hands the user code's output lines: the log collector's interface."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
+
+from execution_runner import protocol
+
+if TYPE_CHECKING:
+    from execution_runner.config import RunnerConfig
+    from execution_runner.redact import Redactor
+
+
+class LogSink(Protocol):
+    def start(self) -> None:
+        """Begins shipping (a background thread)."""
+
+    def add(self, stream: str, line: str) -> None:
+        """`stream` is "stdout" or "stderr"; `line` is redacted, without newline.
+
+        Thread-safe, non-blocking, never raises.
+        """
+
+    def close(self, deadline_seconds: float) -> dict[str, int]:
+        """Final flush within the deadline; returns the counters in LOGS_COUNTER_KEYS."""
+        ...
+
+
+# Called once the child has started, so a collector's imports do not delay the code.
+SinkFactory = Callable[["RunnerConfig", "Redactor"], LogSink]
+
+
+def zero_counters() -> dict[str, int]:
+    return dict.fromkeys(protocol.LOGS_COUNTER_KEYS, 0)
+
+
+class NullSink:
+    """Ships nothing (lines are still mirrored by the runner); counters stay zero."""
+
+    def start(self) -> None:
+        pass
+
+    def add(self, stream: str, line: str) -> None:
+        pass
+
+    def close(self, deadline_seconds: float) -> dict[str, int]:
+        return zero_counters()
+
+
+def null_sink_factory(config: RunnerConfig, redact: Redactor) -> LogSink:
+    return NullSink()

@@ -1,0 +1,235 @@
+"""Starting the child and watching it: pipes drained, timeout and SIGTERM enforced, all reaped.
+
+One thread, one selector: the child's stdout, stderr and report pipe, its stdin
+(the input, written without blocking) and a signal wake-up pipe (SIGCHLD,
+SIGTERM, SIGINT). No preexec_fn: the rlimits are set by the bootstrap, which is
+safe alongside the collector's threads and lets a bad limit be reported cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from execution_runner import procs
+from execution_runner.streams import STDERR, STDOUT, OutputRouter
+
+BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap.py")
+READ_CHUNK = 64 * 1024
+# After the child exits: how long leftovers may take to die and pipes to reach EOF.
+CLEANUP_SECONDS = 2.0
+# Upper bound of one wait, so a lost wake-up can never stall the loop.
+MAX_WAIT_SECONDS = 0.5
+TIMEOUT = "timeout"
+CANCELLED = "cancelled"
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _ignore(signum: int, frame: Any) -> None:
+    pass  # the wake-up fd carries the signal number to the loop
+
+
+class SignalWakeup:
+    """Turns SIGCHLD/SIGTERM/SIGINT into bytes on a pipe the selector watches."""
+
+    def __init__(self) -> None:
+        self.read_fd, write_fd = os.pipe()
+        os.set_blocking(self.read_fd, False)
+        os.set_blocking(write_fd, False)
+        signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        for sig in (signal.SIGCHLD, *_STOP_SIGNALS):
+            signal.signal(sig, _ignore)
+        self.stop_requested = False
+
+    def drain(self) -> None:
+        try:
+            received = os.read(self.read_fd, 4096)
+        except BlockingIOError:
+            return
+        if any(sig in received for sig in _STOP_SIGNALS):
+            self.stop_requested = True
+
+
+class ChildExit:
+    """How the child ended, as the runner saw it."""
+
+    __slots__ = ("cause", "report", "report_overflow", "returncode", "rusage", "started_at", "wall")
+
+    def __init__(self) -> None:
+        self.returncode: int | None = None  # negative: killed by that signal
+        self.rusage: Any = None  # resource.struct_rusage of the child and its reaped children
+        self.cause: str | None = None  # TIMEOUT or CANCELLED when the runner stopped it
+        self.report = bytearray()
+        self.report_overflow = False
+        self.started_at = 0.0  # epoch seconds
+        self.wall = 0.0  # seconds from start to exit
+
+
+class Supervisor:
+    def __init__(
+        self,
+        wakeup: SignalWakeup,
+        router: OutputRouter,
+        report_cap: int,
+        timeout: float,
+        kill_grace: float,
+    ) -> None:
+        self._wakeup = wakeup
+        self._router = router
+        self._report_cap = report_cap
+        self._timeout = timeout
+        self._grace = kill_grace
+        self._selector = selectors.DefaultSelector()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._input = b""
+        # How to close each watched fd: Popen's pipes through their file objects.
+        self._closers: dict[int, Callable[[], None]] = {}
+        self.exit = ChildExit()
+
+    def start(
+        self, code_path: str, input_bytes: bytes, rlimits: dict[str, int], env: dict[str, str]
+    ) -> None:
+        report_read, report_write = os.pipe()
+        tmpdir = env.get("TMPDIR", "")
+        argv = [sys.executable, "-P", "-B", BOOTSTRAP, code_path, str(report_write)]
+        argv.append(json.dumps(rlimits))
+        self.exit.started_at = time.time()
+        self._started = time.monotonic()
+        try:
+            self._proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                cwd=tmpdir if os.path.isdir(tmpdir) else None,
+                start_new_session=True,
+                pass_fds=(report_write,),
+            )
+        finally:
+            os.close(report_write)
+        assert self._proc.stdin is not None
+        assert self._proc.stdout is not None
+        assert self._proc.stderr is not None
+        self._input = input_bytes
+        self._watch(self._proc.stdout.fileno(), STDOUT, self._proc.stdout.close)
+        self._watch(self._proc.stderr.fileno(), STDERR, self._proc.stderr.close)
+        self._watch(report_read, "report", lambda: os.close(report_read))
+        self._watch(self._proc.stdin.fileno(), "stdin", self._proc.stdin.close)
+        self._selector.register(self._wakeup.read_fd, selectors.EVENT_READ, "wakeup")
+
+    def _watch(self, fd: int, tag: str, close: Callable[[], None]) -> None:
+        os.set_blocking(fd, False)
+        events = selectors.EVENT_WRITE if tag == "stdin" else selectors.EVENT_READ
+        self._selector.register(fd, events, tag)
+        self._closers[fd] = close
+
+    @property
+    def pid(self) -> int:
+        assert self._proc is not None
+        return self._proc.pid
+
+    def wait(self) -> ChildExit:
+        """Runs until the child exited, its leftovers are dead and its pipes are drained."""
+        deadline = self._started + self._timeout
+        kill_at: float | None = None
+        while self.exit.returncode is None:
+            now = time.monotonic()
+            if kill_at is None:
+                if self._wakeup.stop_requested:
+                    kill_at = self._stop(CANCELLED, now)
+                elif now >= deadline:
+                    kill_at = self._stop(TIMEOUT, now)
+            elif now >= kill_at:
+                procs.signal_all(self.pid, signal.SIGKILL)
+                kill_at = float("inf")
+            next_event = deadline if kill_at is None else kill_at
+            self._poll(min(max(0.0, next_event - now), MAX_WAIT_SECONDS))
+            self._check_exit()
+        # Nothing the code started outlives it, whether it finished or not.
+        cleanup_deadline = time.monotonic() + CLEANUP_SECONDS
+        procs.kill_all(self.pid, cleanup_deadline)
+        while self._has_pipes() and time.monotonic() < cleanup_deadline:
+            self._poll(max(0.0, cleanup_deadline - time.monotonic()))
+        for key in list(self._selector.get_map().values()):
+            self._close(key.fd, key.data)
+        procs.reap_orphans()
+        return self.exit
+
+    def abort(self) -> None:
+        """Emergency stop (the runner itself failed): kill everything, reap the child."""
+        if self._proc is not None and self.exit.returncode is None:
+            procs.signal_all(self.pid, signal.SIGKILL)
+            self._proc.wait()
+            procs.kill_all(self.pid, time.monotonic() + CLEANUP_SECONDS)
+
+    def _stop(self, cause: str, now: float) -> float:
+        self.exit.cause = cause
+        procs.signal_all(self.pid, signal.SIGTERM)
+        return now + self._grace
+
+    def _has_pipes(self) -> bool:
+        return any(key.data != "wakeup" for key in self._selector.get_map().values())
+
+    def _check_exit(self) -> None:
+        assert self._proc is not None
+        pid, status, rusage = os.wait4(self._proc.pid, os.WNOHANG)
+        if pid == 0:
+            return
+        self.exit.wall = time.monotonic() - self._started
+        self.exit.returncode = os.waitstatus_to_exitcode(status)
+        self.exit.rusage = rusage
+        self._proc.returncode = self.exit.returncode  # reaped here, not by Popen
+
+    def _poll(self, timeout: float) -> None:
+        for key, _ in self._selector.select(timeout):
+            tag = key.data
+            if tag == "wakeup":
+                self._wakeup.drain()
+            elif tag == "stdin":
+                self._write_input(key.fd)
+            else:
+                self._read(key.fd, tag)
+
+    def _write_input(self, fd: int) -> None:
+        try:
+            written = os.write(fd, self._input[:READ_CHUNK])
+        except BlockingIOError:
+            return
+        except OSError:  # the child exited without reading it all
+            written = len(self._input)
+        self._input = self._input[written:]
+        if not self._input:
+            self._close(fd, "stdin")
+
+    def _read(self, fd: int, tag: str) -> None:
+        try:
+            chunk = os.read(fd, READ_CHUNK)
+        except BlockingIOError:
+            return
+        if not chunk:
+            self._close(fd, tag)
+        elif tag == "report":
+            self._collect_report(chunk)
+        else:
+            self._router.feed(tag, chunk)
+
+    def _collect_report(self, chunk: bytes) -> None:
+        room = self._report_cap - len(self.exit.report)
+        if len(chunk) > room:
+            self.exit.report_overflow = True
+        self.exit.report += chunk[: max(0, room)]
+
+    def _close(self, fd: int, tag: str) -> None:
+        self._selector.unregister(fd)
+        if tag in (STDOUT, STDERR):
+            self._router.finish(tag)
+        if fd in self._closers:
+            self._closers.pop(fd)()

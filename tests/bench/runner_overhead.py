@@ -1,0 +1,80 @@
+"""Runner overhead: hello through `python -m execution_runner` vs bare `python -c`.
+
+Same interpreter, same machine, no confinement; best and median of N runs each.
+`run(out_dir)` writes runner_overhead.json there and returns the figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+HELLO = "print('hello')\nresult = {'greeting': 'hello'}\n"
+RUNS = 30
+
+
+def _time(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return (time.perf_counter() - started) * 1000
+
+
+def _summary(samples: list[float]) -> dict[str, float]:
+    return {"bestMs": round(min(samples), 1), "medianMs": round(statistics.median(samples), 1)}
+
+
+def run(out_dir: str | Path, runs: int = RUNS) -> dict[str, Any]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as work:
+        payload = Path(work)
+        (payload / "code.py").write_text(HELLO)
+        (payload / "input.json").write_text('{"data": {}, "payload_type": null}')
+        (payload / "runner.json").write_text("{}")
+        base_env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": work, "TMPDIR": work}
+        runner_env = {
+            **base_env,
+            "PYTHONPATH": str(REPO / "runner_image"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "EXECUTION_PAYLOAD_DIR": work,
+            "EXECUTION_TERMINATION_LOG": str(payload / "termination-log"),
+        }
+        # As in the image: bytecode compiled ahead, never written at run time.
+        package = REPO / "runner_image" / "execution_runner"
+        subprocess.run([PYTHON, "-m", "compileall", "-q", str(package)], check=True)
+        bare_argv = [PYTHON, "-c", HELLO]
+        runner_argv = [PYTHON, "-m", "execution_runner"]
+        _time(runner_argv, runner_env)  # warm the page cache and .pyc files
+        bare, runner, execution_ms = [], [], []
+        for _ in range(runs):
+            bare.append(_time(bare_argv, base_env))
+            runner.append(_time(runner_argv, runner_env))
+            termination = json.loads((payload / "termination-log").read_text())
+            execution_ms.append(float(termination["metrics"]["executionMs"]))
+    figures = {
+        "python": PYTHON,
+        "runs": runs,
+        "bare": _summary(bare),
+        "runner": _summary(runner),
+        "overheadMs": {
+            "best": round(min(runner) - min(bare), 1),
+            "median": round(statistics.median(runner) - statistics.median(bare), 1),
+        },
+        # Child start to child exit as the runner measured it (includes the bootstrap).
+        "childExecutionMs": _summary(execution_ms),
+    }
+    (out / "runner_overhead.json").write_text(json.dumps(figures, indent=2) + "\n")
+    return figures
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(sys.argv[1] if len(sys.argv) > 1 else "bench-results"), indent=2))

@@ -1,0 +1,124 @@
+"""What the user process can see: exactly the declared environment, no runner secrets."""
+
+from __future__ import annotations
+
+import signal
+import textwrap
+import time
+
+from execution_runner import protocol
+from execution_runner.protocol import ExitStatus, Reason
+from execution_runner.redact import REDACTED
+
+from tests.integration.runner.harness import (
+    Payload,
+    Workdir,
+    alive,
+    finish,
+    run_payload,
+    start_runner,
+    wait_for,
+)
+
+DUMP_ENV = textwrap.dedent(
+    """
+    import os
+    try:
+        with open(f"/proc/{os.getppid()}/environ", "rb") as handle:
+            runner_environ = handle.read().decode(errors="replace")
+    except OSError as exc:
+        runner_environ = type(exc).__name__
+    result = {"env": dict(os.environ), "runner_environ": runner_environ}
+    """
+)
+SECRET = "s3cr3t-token-value"
+
+
+def test_child_sees_exactly_the_declared_environment(workdir: Workdir) -> None:
+    config = {
+        "threads": 3,
+        "env": [
+            "GREETING",
+            "API_TOKEN",
+            "KUBERNETES_SERVICE_HOST",
+            "EXECUTION_LOGS_API_KEY",
+            "ABSENT",
+        ],
+        "secretEnv": ["API_TOKEN"],
+        "envFrom": [{"prefix": "EXECUTION_ENVFROM_0_", "secret": False}],
+    }
+    runner_env = {
+        "GREETING": "hello",
+        "API_TOKEN": SECRET,
+        "UNDECLARED": "nope",
+        "KUBERNETES_SERVICE_HOST": "10.0.0.1",
+        "EXECUTION_LOGS_API_KEY": "logs-key-value",
+        "EXECUTION_ENVFROM_0_DB_HOST": "db.local",
+    }
+    run = run_payload(workdir, Payload(DUMP_ENV, config=config), env=runner_env)
+    assert run.reason == Reason.COMPLETED
+    env = run.result["env"]
+    baseline = {"PATH", "HOME", "LANG", "TMPDIR"}
+    assert set(env) == baseline | set(protocol.THREAD_CAP_ENV) | {
+        "GREETING",
+        "API_TOKEN",
+        "DB_HOST",
+    }
+    assert env["GREETING"] == "hello"
+    assert env["DB_HOST"] == "db.local"
+    assert env["TMPDIR"] == str(workdir.tmp)
+    assert all(env[name] == "3" for name in protocol.THREAD_CAP_ENV)
+    # The runner is not dumpable: its environment (with the log credentials) is unreadable.
+    assert run.result["runner_environ"] == "PermissionError"
+
+
+def test_secret_values_never_leave_the_pod(workdir: Workdir) -> None:
+    code = textwrap.dedent(
+        """
+        import os, sys
+        token = os.environ["API_TOKEN"]
+        print("stdout has", token)
+        print("stderr has", token, file=sys.stderr)
+        raise RuntimeError("failed with " + token)
+        """
+    )
+    run = run_payload(
+        workdir,
+        Payload(code, config={"env": ["API_TOKEN"], "secretEnv": ["API_TOKEN"]}),
+        env={"API_TOKEN": SECRET},
+    )
+    assert run.reason == Reason.USER_ERROR
+    termination = run.workdir.joinpath("out/termination-log").read_text()
+    for text in (run.stdout, run.stderr, termination):
+        assert SECRET not in text
+    assert f"stdout has {REDACTED}" in run.stdout
+    assert f"stderr has {REDACTED}" in run.stderr
+    assert REDACTED in run.termination["message"]
+    assert REDACTED in run.termination["error"]["traceback"]
+    assert run.framed["error"]["message"] == f"failed with {REDACTED}"
+
+
+def test_sigterm_to_runner_cancels_and_kills_the_group(workdir: Workdir) -> None:
+    code = textwrap.dedent(
+        """
+        import subprocess, time
+        grandchild = subprocess.Popen(["sleep", "60"])
+        print("pids", grandchild.pid, flush=True)
+        print("waiting", flush=True)  # the latest line is held back (it may be the result)
+        time.sleep(60)
+        """
+    )
+    workdir.write_payload(Payload(code, config={"timeoutSeconds": 30, "killGraceSeconds": 1}))
+    started = time.monotonic()
+    proc = start_runner(workdir)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # waits until the code is running
+    grandchild = int(first.split()[1])
+    assert alive(grandchild)
+    proc.send_signal(signal.SIGTERM)
+    run = finish(proc, workdir, started)
+    assert run.returncode == ExitStatus.SYSTEM_FAILURE
+    assert (run.termination["code"], run.reason) == (500, Reason.CANCELLED)
+    assert run.result is None
+    wait_for(lambda: not alive(grandchild), 2, "the grandchild to be gone")
+    assert run.seconds < 10
