@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from execution_runner.runner import run
-from execution_runner.sink import null_sink_factory
+from execution_runner.sink import collector_sink_factory
 
 if __name__ == "__main__":
-    sys.exit(run(null_sink_factory))
+    sys.exit(run(collector_sink_factory))

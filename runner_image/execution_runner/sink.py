@@ -50,3 +50,23 @@ class NullSink:
 
 def null_sink_factory(config: RunnerConfig, redact: Redactor) -> LogSink:
     return NullSink()
+
+
+def collector_sink_factory(config: RunnerConfig, redact: Redactor) -> LogSink:
+    """The log collector, identified by the Execution and this pod."""
+    import os  # noqa: PLC0415 - imported once the child runs, off the start-up path
+
+    from execution_runner.collector import LogCollector  # noqa: PLC0415
+
+    identity = {
+        **config.execution,
+        "pod": os.environ.get(protocol.POD_NAME_ENV, ""),
+        "node": os.environ.get(protocol.NODE_NAME_ENV, ""),
+    }
+    return LogCollector(
+        config.logs,
+        identity,
+        redact,
+        os.environ.get(protocol.LOGS_API_KEY_ENV),
+        os.environ.get(protocol.LOGS_WORKSPACE_ENV),
+    )
