@@ -20,8 +20,10 @@ help: ## Show this help.
 	  /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
 
 .PHONY: demo
-demo: cluster-up install images venv ## Local cluster + operator + examples/hello.yaml, then print its result.
-	@$(PY) -m tests.demo --kubeconfig "$(KUBECONFIG_FILE)" --example examples/hello.yaml
+demo: cluster-up venv images ## Local cluster + operator + examples/hello.yaml, then print its result.
+	@$(MAKE) -s install KUBECONFIG="$(KUBECONFIG_FILE)"
+	@$(PY) scripts/demo.py --kubeconfig "$(KUBECONFIG_FILE)" --example examples/hello.yaml \
+	  --runner-image "$(RUNNER_IMAGE)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -84,10 +86,12 @@ images: cluster-up ## Build the runner image and load it into the local cluster.
 	@bash $(CLUSTER)/image.sh "$(RUNNER_IMAGE)" runner_image/Dockerfile runner_image
 
 .PHONY: install
-install: venv ## Install the CRDs into the cluster of the current kubeconfig.
-	kubectl --kubeconfig "$(KUBECONFIG_FILE)" apply -f crds/
+install: ## Install the CRDs into the cluster of KUBECONFIG (default: the local cluster).
+	kubectl --kubeconfig "$(or $(KUBECONFIG),$(KUBECONFIG_FILE))" apply -f crds/
+	kubectl --kubeconfig "$(or $(KUBECONFIG),$(KUBECONFIG_FILE))" wait --for=condition=Established \
+	  crd/executions.execution-operator.io --timeout=60s
 
 .PHONY: run
 run: venv ## Run the operator in the foreground against the local cluster.
 	KUBECONFIG="$(KUBECONFIG_FILE)" EXECUTION_OPERATOR_RUNNER_IMAGE="$(RUNNER_IMAGE)" \
-	  $(VENV)/bin/kopf run --all-namespaces --standalone -m execution_operator
+	  EXECUTION_OPERATOR_LISTEN_ADDRESS=127.0.0.1 $(PY) -m execution_operator

@@ -33,6 +33,6 @@ def core(kube_api: client.ApiClient) -> client.CoreV1Api:
 @pytest.fixture
 def namespace(request: pytest.FixtureRequest, core: client.CoreV1Api) -> Iterator[str]:
     slug = re.sub(r"[^a-z0-9-]+", "-", request.node.name.lower()).strip("-")
-    name = kube.create_namespace(core, f"t-{slug}")
+    name = kube.create_namespace(core, slug)
     yield name
     core.delete_namespace(name, propagation_policy="Background")

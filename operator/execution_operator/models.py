@@ -439,3 +439,11 @@ class ExecutionStatus(ApiModel):
     conditions: list[Condition] | None = Field(
         default=None, description="Ready, Reconciling and Stalled conditions."
     )
+    run_spec_hash: str | None = Field(
+        default=None,
+        description="Hash of the spec (without cancel) the current run executes; "
+        "a spec with another hash starts a new run.",
+    )
+    run_first_attempt: int | None = Field(
+        default=None, description="The attempt the current run started with; retries count from it."
+    )

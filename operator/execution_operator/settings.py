@@ -81,6 +81,10 @@ class Settings:
     termination_grace_seconds: int = _setting(
         15, "terminationGracePeriodSeconds: time for the runner to stop the code and flush logs."
     )
+    listen_address: str = _setting(
+        "0.0.0.0",  # noqa: S104 - in a pod the kubelet and Prometheus connect from outside
+        "Address the metrics and liveness endpoints listen on.",
+    )
     metrics_port: int = _setting(9090, "Port of the Prometheus metrics endpoint; 0: off.")
     liveness_port: int = _setting(8080, "Port of the /healthz liveness endpoint; 0: off.")
     peering: bool = _setting(False, "Coordinate several operator replicas through kopf peering.")
@@ -203,6 +207,7 @@ _PARSERS: Final[dict[str, Callable[[str], Any]]] = {
     "default_memory_rlimit": _parse_quantity_or_empty,
     "tmp_size_limit": lambda raw: _parse_nonempty(_parse_quantity_or_empty(raw)),
     "termination_grace_seconds": _parse_int,
+    "listen_address": _parse_nonempty,
     "metrics_port": _parse_port,
     "liveness_port": _parse_port,
     "peering": _parse_bool,

@@ -389,7 +389,8 @@ def _picked(
 def _known(section: Any, names: Sequence[str]) -> dict[str, Any] | None:
     if not isinstance(section, Mapping):
         return None
-    picked = {name: section[name] for name in names if section.get(name) is not None}
+    # Empty strings are left out: nothing is lost, and some API servers read "" as null.
+    picked = {name: section[name] for name in names if section.get(name) not in (None, "")}
     return picked or None
 
 

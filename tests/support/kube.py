@@ -19,6 +19,9 @@ STATE_DIR = pathlib.Path(
 BASE_IMAGE = os.environ.get("LOCAL_BASE_IMAGE", "localhost/python-base:bookworm")
 
 T = TypeVar("T")
+# Namespaces of one test run share this prefix, so an operator started by the run
+# watches only them, even while another run uses the same cluster.
+RUN_PREFIX = f"t{uuid.uuid4().hex[:4]}"
 
 
 def kubeconfig_path() -> str:
@@ -49,7 +52,7 @@ def wait_until(
 
 
 def create_namespace(core: client.CoreV1Api, prefix: str) -> str:
-    name = f"{prefix[:40].rstrip('-')}-{uuid.uuid4().hex[:6]}"
+    name = f"{RUN_PREFIX}-{prefix[:40].rstrip('-')}-{uuid.uuid4().hex[:6]}"
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
 
     def has_default_sa() -> bool:

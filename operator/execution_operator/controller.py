@@ -1,0 +1,308 @@
+"""The level-triggered controller: from an Execution and its pod to the next step.
+
+`reconcile()` reads the current state and does at most one step, idempotently;
+any event about an Execution or its pods, and any due wake-up, calls it again.
+Status writes carry the resourceVersion they were computed from, so a stale
+decision fails with 409 and is made again on fresh state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from execution_runner.protocol import Reason
+
+from . import builders, kube, metrics, models, naming, status, validation
+from .settings import Settings
+
+logger = logging.getLogger(__name__)
+
+Body = dict[str, Any]
+EventPoster = Callable[[Mapping[str, Any], str, str, str], None]
+Scheduler = Callable[[tuple[str, str], float], None]
+MAX_CONFLICT_RETRIES = 5
+
+
+def run_spec_hash(execution: Mapping[str, Any]) -> str:
+    """What identifies a run: the spec without `cancel` (cancelling is not a new run)."""
+    spec = {k: v for k, v in (execution.get("spec") or {}).items() if k != "cancel"}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class PodHint:
+    """What an event said about one of the Execution's pods."""
+
+    name: str
+    body: Body | None  # None: the pod was deleted
+
+
+class Controller:
+    def __init__(self, settings: Settings, post_event: EventPoster, schedule: Scheduler) -> None:
+        self.settings = settings
+        self._post_event = post_event
+        self._schedule = schedule
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def _lock(self, namespace: str, name: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(f"{namespace}/{name}", threading.Lock())
+
+    def forget(self, namespace: str, name: str, uid: str | None) -> None:
+        with self._locks_guard:
+            self._locks.pop(f"{namespace}/{name}", None)
+        if uid:
+            metrics.set_active(uid, False)
+
+    # --- entry point -------------------------------------------------------------
+
+    def reconcile(self, namespace: str, name: str, hint: PodHint | None = None) -> None:
+        """Bring one Execution a step closer to done; safe to call any time, any number."""
+        with self._lock(namespace, name):
+            for _ in range(MAX_CONFLICT_RETRIES):
+                execution = kube.get_execution(namespace, name)
+                if execution is None or execution["metadata"].get("deletionTimestamp"):
+                    return
+                try:
+                    self._step(execution, hint)
+                    return
+                except Exception as exc:
+                    if not kube.is_status(exc, 409):
+                        raise
+                    logger.debug("conflict on %s/%s; reconciling again", namespace, name)
+            raise RuntimeError(f"{namespace}/{name}: status kept changing under the operator")
+
+    # --- the decision ----------------------------------------------------------------
+
+    def _step(self, execution: Body, hint: PodHint | None) -> None:
+        meta = execution["metadata"]
+        current = execution.get("status") or {}
+        now = datetime.now(UTC)
+        spec_hash = run_spec_hash(execution)
+        terminal = current.get("phase") in models.TERMINAL_PHASES
+        metrics.set_active(meta["uid"], not terminal)
+
+        if current.get("runSpecHash") != spec_hash:
+            self._start_run(execution, spec_hash, now)
+            return
+        if terminal:
+            self._after_finish(execution, now)
+            return
+
+        spec = validation.parse_spec(execution)
+        attempt = int(current.get("attempts") or 1)
+        pod_name = current.get("podName") or naming.execution_object_name(execution, attempt)
+        if hint is not None and hint.name == pod_name:
+            pod = hint.body
+        else:
+            pod = kube.get_pod(meta["namespace"], pod_name)
+
+        deleted = hint is not None and hint.name == pod_name and hint.body is None
+        # No pod and no word of its deletion: create it, unless it had started
+        # (then it was deleted while the operator was not watching).
+        if pod is None and not deleted and not current.get("startTime") and not spec.cancel:
+            self._create_objects(execution, attempt, now)
+            return
+        if (
+            spec.cancel
+            and pod is not None
+            and not status.runner_status(pod).get("state", {}).get("terminated")
+        ):
+            self._cancel(execution, pod)
+            return
+
+        update = status.status_for_pod(
+            execution, pod, attempt=attempt, now=now, result=self._result_of(pod)
+        )
+        outcome = update.outcome
+        if outcome.terminal and pod is not None and not _pod_finished(pod):
+            # Decided without the pod ending (start deadline, cannot start): stop it.
+            kube.delete_pod(meta["namespace"], pod["metadata"]["name"], grace_seconds=0)
+        if outcome.terminal and outcome.retryable and self._retries_left(execution, spec, attempt):
+            self._post(execution, "Warning", outcome.reason or "", f"{outcome.message} Retrying.")
+            self._start_attempt(execution, attempt + 1, now, first=False)
+            return
+        self._write(execution, update.patch, outcome)
+        if not outcome.terminal and outcome.phase == "Pending" and pod is not None:
+            deadline = status.start_deadline(spec, pod)
+            if deadline is not None:
+                self._schedule((meta["namespace"], meta["name"]), deadline.timestamp())
+
+    # --- steps -----------------------------------------------------------------------
+
+    def _start_run(self, execution: Body, spec_hash: str, now: datetime) -> None:
+        """A new spec (or a new Execution): validate, then the run's first attempt."""
+        meta = execution["metadata"]
+        current = execution.get("status") or {}
+        previous = current.get("podName")
+        errors = validation.validate_execution(execution)
+        if errors:
+            outcome = status.invalid_spec(errors)
+        elif (execution.get("spec") or {}).get("cancel"):
+            outcome = status.cancelled()
+        else:
+            outcome = None
+        if previous and current.get("phase") not in models.TERMINAL_PHASES:
+            # The spec changed under a running attempt: that run is superseded.
+            kube.delete_pod(meta["namespace"], previous)
+        if outcome is not None:
+            patch = status.terminal_status(execution, outcome, now=now)
+            patch["runSpecHash"] = spec_hash
+            self._write(execution, patch, outcome)
+            return
+        attempt = int(current.get("attempts") or 0) + 1
+        self._start_attempt(execution, attempt, now, first=True, spec_hash=spec_hash)
+
+    def _start_attempt(
+        self,
+        execution: Body,
+        attempt: int,
+        now: datetime,
+        *,
+        first: bool,
+        spec_hash: str | None = None,
+    ) -> None:
+        """Record the attempt in the status first, then create its objects.
+
+        Recording first means a restart between the two finds the attempt and
+        creates its (deterministically named) objects once.
+        """
+        pod_name = naming.execution_object_name(execution, attempt)
+        patch = status.pending_status(execution, pod_name=pod_name, attempt=attempt, now=now)
+        if first:
+            patch["runSpecHash"] = spec_hash
+            patch["runFirstAttempt"] = attempt
+        outcome = status.Outcome("Pending", None, patch["message"])
+        written = self._write(execution, patch, outcome)
+        self._create_objects(written, attempt, now)
+
+    def _create_objects(self, execution: Body, attempt: int, now: datetime) -> None:
+        meta = execution["metadata"]
+        spec = validation.parse_spec(execution)
+        missing = self._missing_configmaps(meta["namespace"], spec)
+        if missing:
+            outcome = status.Outcome(
+                "Failed",
+                Reason.POD_FAILED,
+                f"ConfigMap {missing!r} (spec.codeFrom or spec.inputFrom) does not exist; "
+                "create it and apply the Execution again.",
+            )
+            self._write(execution, status.terminal_status(execution, outcome, now=now), outcome)
+            return
+        started = time.monotonic()
+        kube.create_or_adopt(builders.build_payload_configmap(execution, attempt, self.settings))
+        created = kube.create_or_adopt(builders.build_pod(execution, attempt, self.settings))
+        if created:
+            metrics.instruments().pod_creation.record(time.monotonic() - started)
+            logger.info("%s/%s: attempt %d started", meta["namespace"], meta["name"], attempt)
+        deadline = now.timestamp() + spec.start_deadline_seconds
+        self._schedule((meta["namespace"], meta["name"]), deadline)
+
+    @staticmethod
+    def _missing_configmaps(namespace: str, spec: models.ExecutionSpec) -> str | None:
+        for source in (spec.code_from, spec.input_from):
+            if source is not None:
+                ref = source.config_map_key_ref
+                if not kube.configmap_exists(namespace, ref.name):
+                    return ref.name
+        return None
+
+    def _cancel(self, execution: Body, pod: Body) -> None:
+        """Stop the pod: SIGTERM lets the runner stop the code, flush logs and report."""
+        meta = execution["metadata"]
+        if pod["metadata"].get("deletionTimestamp"):
+            return  # already stopping; its final state or deletion completes the cancel
+        running = bool(status.runner_status(pod).get("state", {}).get("running"))
+        kube.delete_pod(
+            meta["namespace"],
+            pod["metadata"]["name"],
+            grace_seconds=None if running else 0,
+        )
+        self._post(execution, "Normal", "Cancelling", f"Stopping pod {pod['metadata']['name']}.")
+
+    def _after_finish(self, execution: Body, now: datetime) -> None:
+        """A terminal Execution: keep observedGeneration current, apply its TTL."""
+        meta = execution["metadata"]
+        current = execution.get("status") or {}
+        generation = int(meta.get("generation", 1))
+        if current.get("observedGeneration") != generation:
+            self._patch(execution, {"observedGeneration": generation})
+        ttl = (execution.get("spec") or {}).get("ttlSecondsAfterFinished")
+        finished = status.parse_time(current.get("completionTime"))
+        if ttl is None or finished is None:
+            return
+        due = finished.timestamp() + int(ttl)
+        if now.timestamp() >= due:
+            logger.info("%s/%s: TTL reached; deleting", meta["namespace"], meta["name"])
+            kube.delete_execution(execution)
+        else:
+            self._schedule((meta["namespace"], meta["name"]), due)
+
+    def _retries_left(self, execution: Body, spec: models.ExecutionSpec, attempt: int) -> bool:
+        first = int((execution.get("status") or {}).get("runFirstAttempt") or 1)
+        return attempt - first < spec.retries
+
+    def _result_of(self, pod: Body | None) -> status.ResultRead | None:
+        if pod is None or not status.needs_result(pod):
+            return None
+        try:
+            tail = kube.read_log_tail(
+                pod["metadata"]["namespace"],
+                pod["metadata"]["name"],
+                builders.CONTAINER_NAME,
+                self.settings.result_read_max_bytes,
+            )
+        except Exception as exc:  # the log may be gone with a deleted pod
+            if kube.is_status(exc, 400, 404):
+                return status.ResultRead(problem="the pod's log could not be read")
+            raise
+        return status.read_result(tail, status.termination_message(pod))
+
+    # --- writing -----------------------------------------------------------------------
+
+    def _write(self, execution: Body, patch: dict[str, Any], outcome: status.Outcome) -> Body:
+        """Write the status if it changes anything; post an Event on a transition."""
+        current = execution.get("status") or {}
+        if all(current.get(k) == v for k, v in patch.items()):
+            return execution
+        written = self._patch(execution, patch)
+        meta = execution["metadata"]
+        before = (current.get("phase"), current.get("reason"), current.get("attempts"))
+        after = (outcome.phase, outcome.reason, patch.get("attempts", current.get("attempts")))
+        if before != after:
+            kind = "Warning" if outcome.phase == "Failed" else "Normal"
+            self._post(execution, kind, outcome.reason or outcome.phase, outcome.message)
+            logger.info(
+                "%s/%s: %s %s", meta["namespace"], meta["name"], outcome.phase, outcome.reason or ""
+            )
+            if outcome.terminal:
+                metrics.set_active(meta["uid"], False)
+                metrics.record_outcome(
+                    outcome.reason or "", int(patch.get("code") or 0), patch.get("metrics")
+                )
+        return written
+
+    def _patch(self, execution: Body, patch: dict[str, Any]) -> Body:
+        return kube.patch_execution_status(execution, patch)
+
+    def _post(self, execution: Body, kind: str, reason: str, message: str) -> None:
+        try:
+            self._post_event(execution, kind, reason, message)
+        except Exception:  # an Event is a courtesy; the status is the record
+            logger.exception("could not post an event")
+
+
+def _pod_finished(pod: Body) -> bool:
+    phase = (pod.get("status") or {}).get("phase")
+    return phase in ("Succeeded", "Failed") or bool(
+        status.runner_status(pod).get("state", {}).get("terminated")
+    )

@@ -1,0 +1,86 @@
+"""kopf handlers: thin adapters from watch events to `Controller.reconcile`.
+
+Only `@kopf.on.event` handlers: they need no finalizers and store no progress
+on the Executions, because the controller is level-triggered and keeps its own
+state in `status`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Hashable
+from typing import Any
+
+import kopf
+
+from . import controller, kube, metrics, models, naming
+from .settings import Settings, load_settings
+from .wakeups import Wakeups
+
+logger = logging.getLogger(__name__)
+
+_state: dict[str, Any] = {}
+
+
+def _controller() -> controller.Controller:
+    ctl: controller.Controller = _state["controller"]
+    return ctl
+
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+    ours: Settings = load_settings(os.environ)
+    settings.peering.standalone = not ours.peering
+    settings.peering.name = ours.peering_name
+    settings.execution.max_workers = 16
+    # kopf's own Events are for handler errors; the controller posts the transitions.
+    settings.posting.level = logging.WARNING
+    if ours.metrics_port:
+        metrics.serve(ours.metrics_port, ours.listen_address)
+
+    def wake(key: Hashable) -> None:
+        namespace, name = str(key[0]), str(key[1])  # type: ignore[index]
+        _controller().reconcile(namespace, name)
+
+    wakeups = Wakeups(wake)
+    _state["wakeups"] = wakeups
+    _state["controller"] = controller.Controller(ours, kube.post_event, wakeups.at)
+    kube.api()
+    wakeups.start()
+    logger.info("execution-operator started; runner image %s", ours.runner_image)
+
+
+@kopf.on.cleanup()
+def stop(**_: Any) -> None:
+    wakeups: Wakeups | None = _state.get("wakeups")
+    if wakeups is not None:
+        wakeups.stop()
+
+
+@kopf.on.event(models.GROUP, models.VERSION, models.PLURAL)
+def execution_changed(type: str, name: str, namespace: str | None, uid: str, **_: Any) -> None:
+    assert namespace is not None  # Executions are namespaced
+    if type == "DELETED":
+        _controller().forget(namespace, name, uid)
+        return
+    _controller().reconcile(namespace, name)
+
+
+@kopf.on.event(
+    "",
+    "v1",
+    "pods",
+    labels={naming.UID_LABEL: kopf.PRESENT, naming.MANAGED_BY_LABEL: naming.MANAGED_BY},
+)
+def pod_changed(type: str, body: kopf.Body, name: str, namespace: str | None, **_: Any) -> None:
+    assert namespace is not None
+    owners = [
+        ref["name"]
+        for ref in body.metadata.get("ownerReferences") or []
+        if ref.get("kind") == models.KIND and ref.get("apiVersion") == models.API_VERSION
+    ]
+    if not owners:
+        return
+    pod = None if type == "DELETED" else dict(body)
+    _controller().reconcile(namespace, owners[0], controller.PodHint(name, pod))

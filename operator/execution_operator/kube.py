@@ -1,0 +1,211 @@
+"""The few Kubernetes API calls the controller makes (blocking; run in kopf's threads).
+
+The operator reads and writes Executions, Pods and ConfigMaps and posts Events
+through kopf. It never reads Secrets: the kubelet injects their values.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+from . import models
+
+Body = dict[str, Any]
+EVENT_SOURCE = "execution-operator"
+
+_lock = threading.Lock()
+_api: client.ApiClient | None = None
+
+
+def api() -> client.ApiClient:
+    """One shared client: in-cluster credentials in a pod, else the kubeconfig."""
+    global _api  # noqa: PLW0603 - a process-wide connection pool
+    with _lock:
+        if _api is None:
+            loader: Any = config  # the loaders are untyped
+            try:
+                loader.load_incluster_config()
+            except config.ConfigException:
+                loader.load_kube_config()
+            _api = client.ApiClient()
+        return _api
+
+
+# Typed as Any: the client takes and returns plain dicts where its stubs say models.
+def _core() -> Any:
+    return client.CoreV1Api(api())
+
+
+def _custom() -> Any:
+    return client.CustomObjectsApi(api())
+
+
+def _json(response: Any) -> Body:
+    """A response as the API server sent it, like kopf bodies.
+
+    Not via the client's models: they turn timestamps into `...+00:00` where the
+    API (and kopf) say `...Z`, and a status copied from both would flip-flop.
+    """
+    body: Body = json.loads(response.data)
+    return body
+
+
+def is_status(exc: BaseException, *codes: int) -> bool:
+    return isinstance(exc, ApiException) and exc.status in codes
+
+
+def get_execution(namespace: str, name: str) -> Body | None:
+    try:
+        body: Body = _custom().get_namespaced_custom_object(
+            models.GROUP, models.VERSION, namespace, models.PLURAL, name
+        )
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return body
+
+
+def patch_execution_status(execution: Body, status: dict[str, Any]) -> Body:
+    """Merge-patch the status, failing with 409 if the Execution changed since it was read."""
+    meta = execution["metadata"]
+    patch = {"metadata": {"resourceVersion": meta["resourceVersion"]}, "status": status}
+    body: Body = _custom().patch_namespaced_custom_object_status(
+        models.GROUP, models.VERSION, meta["namespace"], models.PLURAL, meta["name"], patch
+    )
+    return body
+
+
+def delete_execution(execution: Body) -> None:
+    meta = execution["metadata"]
+    try:
+        _custom().delete_namespaced_custom_object(
+            models.GROUP,
+            models.VERSION,
+            meta["namespace"],
+            models.PLURAL,
+            meta["name"],
+            body=client.V1DeleteOptions(
+                propagation_policy="Background", preconditions={"uid": meta["uid"]}
+            ),
+        )
+    except ApiException as exc:
+        if exc.status not in (404, 409):
+            raise
+
+
+def get_pod(namespace: str, name: str) -> Body | None:
+    try:
+        response = _core().read_namespaced_pod(name, namespace, _preload_content=False)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return _json(response)
+
+
+def configmap_exists(namespace: str, name: str) -> bool:
+    try:
+        _core().read_namespaced_config_map(name, namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def create_or_adopt(body: Body) -> bool:
+    """Create a Pod or ConfigMap; one that exists already (same name) is ours. True if created."""
+    namespace = body["metadata"]["namespace"]
+    core = _core()
+    create = (
+        core.create_namespaced_pod if body["kind"] == "Pod" else core.create_namespaced_config_map
+    )
+    try:
+        create(namespace, body)
+    except ApiException as exc:
+        if exc.status == 409:
+            return False
+        raise
+    return True
+
+
+def delete_pod(namespace: str, name: str, grace_seconds: int | None = None) -> None:
+    try:
+        _core().delete_namespaced_pod(
+            name,
+            namespace,
+            grace_period_seconds=grace_seconds,
+            propagation_policy="Background",
+        )
+    except ApiException as exc:
+        if exc.status != 404:
+            raise
+
+
+def list_pods(namespace: str, selector: str) -> list[Body]:
+    response = _core().list_namespaced_pod(
+        namespace, label_selector=selector, _preload_content=False
+    )
+    items: list[Body] = _json(response).get("items") or []
+    return items
+
+
+# The runtime stores a long line as pieces of this size; `tailLines` counts pieces.
+LOG_PIECE_BYTES = 16 * 1024
+
+
+def read_log_tail(namespace: str, name: str, container: str, max_bytes: int) -> str:
+    """About the last `max_bytes` of a container's log, whole lines reassembled.
+
+    The framed result is the last stdout line and may span many pieces: ask for
+    as many pieces as fit in `max_bytes`, and let `limitBytes` (counted from the
+    first byte returned) never cut the end.
+    """
+    # Raw bytes: the client would otherwise json-decode a log that is one JSON line.
+    core = _core()
+    response = core.read_namespaced_pod_log(
+        name,
+        namespace,
+        container=container,
+        tail_lines=max(4, max_bytes // LOG_PIECE_BYTES),
+        limit_bytes=max_bytes + LOG_PIECE_BYTES,
+        _preload_content=False,
+    )
+    return bytes(response.data).decode("utf-8", errors="replace")
+
+
+def post_event(execution: Mapping[str, Any], kind: str, reason: str, message: str) -> None:
+    """A Kubernetes Event on the Execution (what `kubectl describe exe` shows)."""
+    meta = execution["metadata"]
+    now = datetime.now(UTC)
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"generateName": f"{meta['name']}.", "namespace": meta["namespace"]},
+        "involvedObject": {
+            "apiVersion": models.API_VERSION,
+            "kind": models.KIND,
+            "name": meta["name"],
+            "namespace": meta["namespace"],
+            "uid": meta["uid"],
+            "resourceVersion": meta.get("resourceVersion"),
+        },
+        "type": kind,
+        "reason": reason[:128],
+        "message": message[:1024],
+        "source": {"component": EVENT_SOURCE},
+        "reportingComponent": EVENT_SOURCE,
+        "firstTimestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "lastTimestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "count": 1,
+    }
+    core = _core()
+    core.create_namespaced_event(meta["namespace"], event)

@@ -1,0 +1,70 @@
+"""Wake-ups at a given time (start deadlines, TTLs) without a finalizer per Execution.
+
+kopf timers and daemons need a finalizer on every object, which would block
+deleting Executions while the operator is down; one thread and a heap do not.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Hashable
+
+logger = logging.getLogger(__name__)
+
+
+class Wakeups:
+    """Calls `callback(key)` once at (or soon after) the latest time asked for `key`."""
+
+    def __init__(self, callback: Callable[[Hashable], None]) -> None:
+        self._callback = callback
+        self._heap: list[tuple[float, int, Hashable]] = []
+        self._due: dict[Hashable, float] = {}
+        self._counter = itertools.count()
+        self._cond = threading.Condition()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._loop, name="wakeups", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+
+    def at(self, key: Hashable, when: float) -> None:
+        """Wake `key` at monotonic-epoch time `when` (time.time()); an earlier ask wins."""
+        with self._cond:
+            if key in self._due and self._due[key] <= when:
+                return
+            self._due[key] = when
+            heapq.heappush(self._heap, (when, next(self._counter), key))
+            self._cond.notify()
+
+    def _next_due(self) -> Hashable | None:
+        with self._cond:
+            while not self._stopped:
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                when, _, key = self._heap[0]
+                delay = when - time.time()
+                if delay > 0:
+                    self._cond.wait(timeout=delay)
+                    continue
+                heapq.heappop(self._heap)
+                if self._due.get(key) == when:  # else superseded by an earlier ask
+                    del self._due[key]
+                    return key
+            return None
+
+    def _loop(self) -> None:
+        while (key := self._next_due()) is not None:
+            try:
+                self._callback(key)
+            except Exception:
+                logger.exception("wake-up of %s failed", key)

@@ -1,0 +1,147 @@
+"""Pod start-up on the local cluster: pod create -> phase Succeeded, sequential runs.
+
+(a) a bare pod running `python3 -c 'print(1)'` on the base image;
+(b) a runner-image pod running hello code through the runner (payload ConfigMap
+    made before the clock starts, as the operator makes it before the pod).
+Both pods have the restricted security context. The phase is polled every
+20 ms; one unmeasured warm-up pod of each kind goes first (the first pod of a
+new namespace is slower). Skipped, with a note, when no cluster answers.
+
+The kubelet notices container starts and exits by relisting every second
+(PLEG), so the figures cluster around whole seconds.
+
+    python -m tests.bench.pod_startup --out bench-results
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from execution_runner import protocol
+from kubernetes import client
+
+from tests.support import kube
+from tests.support.runner_pod import (
+    create_pod,
+    make_runner_image,
+    payload_config_map,
+    pod_log,
+    runner_pod_manifest,
+    wait_for_pod,
+)
+
+RUNS = 10
+POLL_SECONDS = 0.02
+HELLO = "print('hello')\nresult = {'greeting': 'hello'}\n"
+
+
+def _cluster() -> client.CoreV1Api | str:
+    """The API, or why there is none (nothing is started here)."""
+    try:
+        api = kube.api_client()
+        client.VersionApi(api).get_code(_request_timeout=5)
+    except Exception as exc:  # any failure means: no cluster to measure
+        return f"no cluster reachable with {kube.kubeconfig_path()} ({type(exc).__name__})"
+    return client.CoreV1Api(api)
+
+
+def _bare_pod(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {
+            "restartPolicy": "Never",
+            "automountServiceAccountToken": False,
+            "enableServiceLinks": False,
+            "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [
+                {
+                    "name": "main",
+                    "image": kube.BASE_IMAGE,
+                    "imagePullPolicy": "Never",
+                    "command": ["python3", "-c", "print(1)"],
+                    "securityContext": kube.restricted_security_context(),
+                    "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                }
+            ],
+            "volumes": [{"name": "tmp", "emptyDir": {}}],
+        },
+    }
+
+
+def _time_pod(core: client.CoreV1Api, namespace: str, manifest: dict[str, Any]) -> float:
+    name = manifest["metadata"]["name"]
+    started = time.perf_counter()
+    create_pod(core, namespace, manifest)
+    finished = wait_for_pod(core, namespace, name, timeout=120, interval=POLL_SECONDS)
+    seconds = time.perf_counter() - started
+    if finished.phase != "Succeeded":
+        raise RuntimeError(f"pod {name} ended {finished.phase}")
+    return seconds * 1000
+
+
+def _summary(samples: list[float]) -> dict[str, Any]:
+    return {
+        "medianMs": round(statistics.median(samples)),
+        "bestMs": round(min(samples)),
+        "worstMs": round(max(samples)),
+        "samplesMs": [round(s) for s in samples],
+    }
+
+
+def measure(core: client.CoreV1Api, runs: int = RUNS) -> dict[str, Any]:
+    image = make_runner_image()
+    namespace = kube.create_namespace(core, "bench-pod-startup")
+    try:
+        _time_pod(core, namespace, _bare_pod("bare-warm-up"))
+        bare = [_time_pod(core, namespace, _bare_pod(f"bare-{i}")) for i in range(runs)]
+        runner = []
+        for name in ["runner-warm-up"] + [f"runner-{i}" for i in range(runs)]:
+            core.create_namespaced_config_map(
+                namespace, payload_config_map(f"{name}-payload", HELLO, runner={})
+            )
+            seconds = _time_pod(
+                core, namespace, runner_pod_manifest(name, image, f"{name}-payload")
+            )
+            if name != "runner-warm-up":
+                runner.append(seconds)
+            result = protocol.parse_framed_result(pod_log(core, namespace, name).splitlines()[-1])
+            if result != {"greeting": "hello"}:
+                raise RuntimeError(f"pod {name} returned {result!r}")
+    finally:
+        core.delete_namespace(namespace, propagation_policy="Background")
+    return {
+        "runs": runs,
+        "pollMs": POLL_SECONDS * 1000,
+        "image": image,
+        "bare": _summary(bare),
+        "runner": _summary(runner),
+        "runnerMinusBareMedianMs": round(statistics.median(runner) - statistics.median(bare)),
+    }
+
+
+def run(out_dir: str | Path, runs: int = RUNS) -> dict[str, Any]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    core = _cluster()
+    figures = {"skipped": core} if isinstance(core, str) else measure(core, runs)
+    (out / "pod_startup.json").write_text(json.dumps(figures, indent=2) + "\n")
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    parser.add_argument("--runs", type=int, default=RUNS)
+    args = parser.parse_args()
+    print(json.dumps(run(args.out, args.runs), indent=2))
+
+
+if __name__ == "__main__":
+    main()
