@@ -26,6 +26,10 @@ SERVICE_CIDR="10.215.0.0/16"
 NODE_NAME="local-node"
 APISERVER_URL="https://$NODE_IP:6443"
 CONTAINERD_SOCK="$STATE_DIR/containerd/containerd.sock"
+# overlayfs shares image layers between containers; native copies the whole
+# rootfs for each one (seconds per pod). native is the fallback where overlay
+# mounts are refused.
+SNAPSHOTTER="${LOCAL_CLUSTER_SNAPSHOTTER:-overlayfs}"
 
 PAUSE_IMAGE="localhost/pause:$KUBE_VERSION"
 BASE_IMAGE="${LOCAL_BASE_IMAGE:-localhost/python-base:bookworm}"
@@ -85,7 +89,7 @@ load_image() {  # load_image IMAGE [ARCHIVE]
   rm -f "$archive"
   bah push --quiet "$image" "oci-archive:$archive:$image" >/dev/null
   if [[ -S "$CONTAINERD_SOCK" ]]; then
-    ctr --address "$CONTAINERD_SOCK" -n k8s.io images import --snapshotter native "$archive" >/dev/null
+    ctr --address "$CONTAINERD_SOCK" -n k8s.io images import --snapshotter "$SNAPSHOTTER" "$archive" >/dev/null
   fi
   [[ -z "$tmp" ]] || rm -rf "$tmp"
 }

@@ -117,7 +117,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   # These VMs refuse a lower oom_score_adj; runc fails without this.
   restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "native"
+    snapshotter = "$SNAPSHOTTER"
     default_runtime_name = "runc"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
@@ -143,7 +143,7 @@ wait_for 30 "containerd" ctr --address "$CONTAINERD_SOCK" version
 # Images are kept as archives in the cache and imported into each new cluster.
 for archive in "$CACHE_DIR"/images/*.oci.tar; do
   [[ -e "$archive" ]] || continue
-  ctr --address "$CONTAINERD_SOCK" -n k8s.io images import --snapshotter native "$archive" >/dev/null
+  ctr --address "$CONTAINERD_SOCK" -n k8s.io images import --snapshotter "$SNAPSHOTTER" "$archive" >/dev/null
 done
 log "images loaded: $(ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -c . ) refs"
 

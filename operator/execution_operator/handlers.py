@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import kopf
 
 from . import controller, kube, metrics, models, naming
 from .settings import Settings, load_settings
-from .wakeups import Wakeups
+from .background import Background, Wakeups
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,13 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
 
     wakeups = Wakeups(wake)
     _state["wakeups"] = wakeups
-    _state["controller"] = controller.Controller(ours, kube.post_event, wakeups.at)
+    # Posting an Event can take a second on a busy API server: never on the way to a pod.
+    events = Background("events")
+
+    def post_event(execution: Mapping[str, Any], kind: str, reason: str, message: str) -> None:
+        events.submit(lambda: kube.post_event(execution, kind, reason, message))
+
+    _state["controller"] = controller.Controller(ours, post_event, wakeups.at)
     kube.api()
     wakeups.start()
     logger.info("execution-operator started; runner image %s", ours.runner_image)

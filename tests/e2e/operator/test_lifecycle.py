@@ -390,6 +390,7 @@ def test_transitions_are_events_on_the_execution(
 # --- 8. metrics ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_metrics_count_outcomes_and_pod_creation(
     operator: OperatorProcess, apply_execution: Apply, wait_phase: Wait
 ) -> None:

@@ -1,4 +1,6 @@
-"""Wake-ups at a given time (start deadlines, TTLs) without a finalizer per Execution.
+"""Work off the reconcile path: wake-ups at a given time, and calls in the background.
+
+Wake-ups serve start deadlines and TTLs without a finalizer per Execution.
 
 kopf timers and daemons need a finalizer on every object, which would block
 deleting Executions while the operator is down; one thread and a heap do not.
@@ -9,6 +11,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -68,3 +71,26 @@ class Wakeups:
                 self._callback(key)
             except Exception:
                 logger.exception("wake-up of %s failed", key)
+
+
+class Background:
+    """Runs calls one at a time on a thread of its own, so callers never wait on them."""
+
+    def __init__(self, name: str, limit: int = 10_000) -> None:
+        self._queue: queue.Queue[Callable[[], None]] = queue.Queue(maxsize=limit)
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._thread.start()
+
+    def submit(self, call: Callable[[], None]) -> None:
+        try:
+            self._queue.put_nowait(call)
+        except queue.Full:  # a courtesy (an Event) is dropped rather than stall reconciling
+            logger.warning("background queue full; dropping a call")
+
+    def _loop(self) -> None:
+        while True:
+            call = self._queue.get()
+            try:
+                call()
+            except Exception:
+                logger.exception("background call failed")
