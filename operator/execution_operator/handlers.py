@@ -15,8 +15,8 @@ from typing import Any
 import kopf
 
 from . import controller, kube, metrics, models, naming
-from .settings import Settings, load_settings
 from .background import Background, Wakeups
+from .settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 

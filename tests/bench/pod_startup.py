@@ -2,7 +2,9 @@
 
 (a) a bare pod running `python3 -c 'print(1)'` on the base image;
 (b) a runner-image pod running hello code through the runner (payload ConfigMap
-    made before the clock starts, as the operator makes it before the pod).
+    made before the clock starts, as the operator makes it before the pod);
+(c) a hello Execution through the operator: apply -> status.phase Succeeded
+    (the operator runs as a process started and stopped here).
 Both pods have the restricted security context. The phase is polled every
 20 ms; one unmeasured warm-up pod of each kind goes first (the first pod of a
 new namespace is slower). Skipped, with a note, when no cluster answers.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ from execution_runner import protocol
 from kubernetes import client
 
 from tests.support import kube
+from tests.support.operator_process import OperatorProcess, install_crds
 from tests.support.runner_pod import (
     create_pod,
     make_runner_image,
@@ -114,6 +118,7 @@ def measure(core: client.CoreV1Api, runs: int = RUNS) -> dict[str, Any]:
             result = protocol.parse_framed_result(pod_log(core, namespace, name).splitlines()[-1])
             if result != {"greeting": "hello"}:
                 raise RuntimeError(f"pod {name} returned {result!r}")
+        executions = _time_executions(core.api_client, namespace, image, runs)
     finally:
         core.delete_namespace(namespace, propagation_policy="Background")
     return {
@@ -123,7 +128,44 @@ def measure(core: client.CoreV1Api, runs: int = RUNS) -> dict[str, Any]:
         "bare": _summary(bare),
         "runner": _summary(runner),
         "runnerMinusBareMedianMs": round(statistics.median(runner) - statistics.median(bare)),
+        "execution": _summary(executions),
+        "executionMinusBareMedianMs": round(
+            statistics.median(executions) - statistics.median(bare)
+        ),
     }
+
+
+def _time_executions(api: client.ApiClient, namespace: str, image: str, runs: int) -> list[float]:
+    """Apply -> Succeeded of hello Executions, the operator running as a real process."""
+    install_crds()
+    custom = client.CustomObjectsApi(api)
+    samples = []
+    with tempfile.TemporaryDirectory() as tmp, OperatorProcess(Path(tmp) / "op.log", image):
+        for name in ["exe-warm-up"] + [f"exe-{i}" for i in range(runs)]:
+            body = {
+                "apiVersion": "execution-operator.io/v1alpha1",
+                "kind": "Execution",
+                "metadata": {"name": name},
+                "spec": {"code": HELLO},
+            }
+            started = time.perf_counter()
+            custom.create_namespaced_custom_object(
+                "execution-operator.io", "v1alpha1", namespace, "executions", body
+            )
+
+            def finished(name: str = name) -> dict[str, Any] | None:
+                obj: dict[str, Any] = custom.get_namespaced_custom_object(
+                    "execution-operator.io", "v1alpha1", namespace, "executions", name
+                )
+                status: dict[str, Any] = obj.get("status") or {}
+                return status if status.get("phase") in ("Succeeded", "Failed") else None
+
+            status = kube.wait_until(finished, 120, f"Execution {name}", interval=POLL_SECONDS)
+            if status.get("result") != {"greeting": "hello"}:
+                raise RuntimeError(f"Execution {name} ended {status!r}")
+            if name != "exe-warm-up":
+                samples.append((time.perf_counter() - started) * 1000)
+    return samples
 
 
 def run(out_dir: str | Path, runs: int = RUNS) -> dict[str, Any]:

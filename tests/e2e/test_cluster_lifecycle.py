@@ -11,6 +11,15 @@ import pytest
 from tests.support import kube
 
 NETNS = "exop"
+COMPONENTS = {
+    "etcd",
+    "containerd",
+    "containerd-shim-runc-v2",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kubelet",
+}
 
 
 def _harness_leftovers() -> list[str]:
@@ -20,14 +29,18 @@ def _harness_leftovers() -> list[str]:
     for pid_file in pid_dir.glob("*.pid") if pid_dir.exists() else []:
         if pathlib.Path(f"/proc/{pid_file.read_text().strip()}").exists():
             found.append(f"process {pid_file.stem}")
-    sock = str(kube.STATE_DIR / "containerd" / "containerd.sock")
     for proc in pathlib.Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
         try:
+            program = os.path.basename(os.readlink(proc / "exe"))
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
         except OSError:
             continue
-        if proc.name.isdigit() and (sock in cmdline or str(kube.STATE_DIR) in cmdline):
+        if program in COMPONENTS and str(kube.STATE_DIR) in cmdline:
             found.append(f"process {proc.name}: {cmdline[:80]}")
+    for procs in pathlib.Path("/sys/fs/cgroup").glob("*/execution-operator/**/cgroup.procs"):
+        found += [f"pod process {pid}" for pid in procs.read_text().split()]
     netns = subprocess.run(
         ["ip", "netns", "list"], capture_output=True, text=True, check=True
     ).stdout
