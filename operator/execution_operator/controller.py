@@ -235,7 +235,10 @@ class Controller:
         current = execution.get("status") or {}
         generation = int(meta.get("generation", 1))
         if current.get("observedGeneration") != generation:
-            self._patch(execution, {"observedGeneration": generation})
+            conditions = [
+                {**c, "observedGeneration": generation} for c in current.get("conditions") or []
+            ]
+            self._patch(execution, {"observedGeneration": generation, "conditions": conditions})
         ttl = (execution.get("spec") or {}).get("ttlSecondsAfterFinished")
         finished = status.parse_time(current.get("completionTime"))
         if ttl is None or finished is None:

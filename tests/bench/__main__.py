@@ -79,6 +79,8 @@ def summarize(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "bareMedianMs": startup["bare"]["medianMs"],
             "runnerMedianMs": startup["runner"]["medianMs"],
             "runnerMinusBareMedianMs": startup["runnerMinusBareMedianMs"],
+            "executionMedianMs": startup["execution"]["medianMs"],
+            "executionMinusBareMedianMs": startup["executionMinusBareMedianMs"],
         }
     summary["benchSeconds"] = {name: figures["benchSeconds"] for name, figures in results.items()}
     return summary
@@ -146,6 +148,11 @@ def markdown(summary: dict[str, Any]) -> str:
             ("bare pod, `python3 -c 'print(1)'`, median", f"{ps['bareMedianMs']} ms"),
             ("runner pod, hello through the runner, median", f"{ps['runnerMedianMs']} ms"),
             ("runner minus bare, median", f"{ps['runnerMinusBareMedianMs']} ms"),
+            (
+                "hello Execution via the operator, apply → Succeeded, median",
+                f"{ps['executionMedianMs']} ms",
+            ),
+            ("Execution minus bare pod, median", f"{ps['executionMinusBareMedianMs']} ms"),
             ("runs each", str(ps["runs"])),
         ],
     )

@@ -285,6 +285,7 @@ def test_spec_change_after_success_starts_a_new_run(
     assert observed
     after = get_execution("rerun")["status"]
     assert (after["phase"], after["attempts"], after["result"]) == ("Succeeded", 2, {"double": 4})
+    assert {c["observedGeneration"] for c in after["conditions"]} == {cancelled_generation}
     assert len(pods_of(uid)) == 2
 
 
