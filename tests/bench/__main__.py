@@ -81,6 +81,8 @@ def summarize(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "runnerMinusBareMedianMs": startup["runnerMinusBareMedianMs"],
             "executionMedianMs": startup["execution"]["medianMs"],
             "executionMinusBareMedianMs": startup["executionMinusBareMedianMs"],
+            "statusLagMedianMs": startup["statusLag"]["medianMs"],
+            "statusLagWorstMs": startup["statusLag"]["worstMs"],
         }
     summary["benchSeconds"] = {name: figures["benchSeconds"] for name, figures in results.items()}
     return summary
@@ -153,6 +155,10 @@ def markdown(summary: dict[str, Any]) -> str:
                 f"{ps['executionMedianMs']} ms",
             ),
             ("Execution minus bare pod, median", f"{ps['executionMinusBareMedianMs']} ms"),
+            (
+                "status lag: pod ended → Execution terminal, median (worst)",
+                f"{ps['statusLagMedianMs']} ms ({ps['statusLagWorstMs']} ms)",
+            ),
             ("runs each", str(ps["runs"])),
         ],
     )

@@ -4,7 +4,8 @@
 (b) a runner-image pod running hello code through the runner (payload ConfigMap
     made before the clock starts, as the operator makes it before the pod);
 (c) a hello Execution through the operator: apply -> status.phase Succeeded
-    (the operator runs as a process started and stopped here).
+    (the operator runs as a process started and stopped here), and the status
+    lag: from a watch seeing the pod end to a watch seeing the Execution say so.
 Both pods have the restricted security context. The phase is polled every
 20 ms; one unmeasured warm-up pod of each kind goes first (the first pod of a
 new namespace is slower). Skipped, with a note, when no cluster answers.
@@ -21,12 +22,13 @@ import argparse
 import json
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from execution_runner import protocol
-from kubernetes import client
+from kubernetes import client, watch
 
 from tests.support import kube
 from tests.support.operator_process import OperatorProcess, install_crds
@@ -118,7 +120,7 @@ def measure(core: client.CoreV1Api, runs: int = RUNS) -> dict[str, Any]:
             result = protocol.parse_framed_result(pod_log(core, namespace, name).splitlines()[-1])
             if result != {"greeting": "hello"}:
                 raise RuntimeError(f"pod {name} returned {result!r}")
-        executions = _time_executions(core.api_client, namespace, image, runs)
+        executions, lags = _time_executions(core.api_client, namespace, image, runs)
     finally:
         core.delete_namespace(namespace, propagation_policy="Background")
     return {
@@ -132,16 +134,75 @@ def measure(core: client.CoreV1Api, runs: int = RUNS) -> dict[str, Any]:
         "executionMinusBareMedianMs": round(
             statistics.median(executions) - statistics.median(bare)
         ),
+        "statusLag": _summary(lags),
     }
 
 
-def _time_executions(api: client.ApiClient, namespace: str, image: str, runs: int) -> list[float]:
-    """Apply -> Succeeded of hello Executions, the operator running as a real process."""
+class _FirstSeen:
+    """Watches a namespace and notes when each pod ended and each Execution became terminal."""
+
+    def __init__(self, api: client.ApiClient, namespace: str) -> None:
+        self.pod_done: dict[str, float] = {}
+        self.execution_done: dict[str, tuple[float, str]] = {}
+        self._stop = threading.Event()
+        core, custom = client.CoreV1Api(api), client.CustomObjectsApi(api)
+        self._threads = [
+            threading.Thread(
+                target=self._run, args=(core.list_namespaced_pod, namespace, self._pod), daemon=True
+            ),
+            threading.Thread(
+                target=self._run,
+                args=(
+                    lambda **kw: custom.list_namespaced_custom_object(
+                        "execution-operator.io", "v1alpha1", kw.pop("namespace"), "executions", **kw
+                    ),
+                    namespace,
+                    self._execution,
+                ),
+                daemon=True,
+            ),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _run(self, lister: Any, namespace: str, note: Any) -> None:
+        while not self._stop.is_set():
+            for event in watch.Watch().stream(lister, namespace=namespace, timeout_seconds=5):
+                note(event["object"], time.perf_counter())
+
+    def _pod(self, pod: Any, seen: float) -> None:
+        if pod.status.phase in ("Succeeded", "Failed"):
+            self.pod_done.setdefault(pod.metadata.name, seen)
+
+    def _execution(self, body: dict[str, Any], seen: float) -> None:
+        status = body.get("status") or {}
+        if status.get("phase") in ("Succeeded", "Failed"):
+            self.execution_done.setdefault(body["metadata"]["name"], (seen, status["podName"]))
+
+    def lags_ms(self, names: list[str]) -> list[float]:
+        """Pod terminal -> Execution terminal, as seen by watches on the same client."""
+        lags = []
+        for name in names:
+            seen, pod = self.execution_done[name]
+            lags.append((seen - self.pod_done[pod]) * 1000)
+        return lags
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _time_executions(
+    api: client.ApiClient, namespace: str, image: str, runs: int
+) -> tuple[list[float], list[float]]:
+    """Apply -> Succeeded of hello Executions (the operator running as a real process),
+    and how long after its pod ended each Execution's status said so."""
     install_crds()
     custom = client.CustomObjectsApi(api)
     samples = []
+    seen = _FirstSeen(api, namespace)
+    names = [f"exe-{i}" for i in range(runs)]
     with tempfile.TemporaryDirectory() as tmp, OperatorProcess(Path(tmp) / "op.log", image):
-        for name in ["exe-warm-up"] + [f"exe-{i}" for i in range(runs)]:
+        for name in ["exe-warm-up", *names]:
             body = {
                 "apiVersion": "execution-operator.io/v1alpha1",
                 "kind": "Execution",
@@ -165,7 +226,11 @@ def _time_executions(api: client.ApiClient, namespace: str, image: str, runs: in
                 raise RuntimeError(f"Execution {name} ended {status!r}")
             if name != "exe-warm-up":
                 samples.append((time.perf_counter() - started) * 1000)
-    return samples
+        kube.wait_until(
+            lambda: all(n in seen.execution_done for n in names), 30, "the watches to catch up"
+        )
+    seen.stop()
+    return samples, seen.lags_ms(names)
 
 
 def run(out_dir: str | Path, runs: int = RUNS) -> dict[str, Any]:
