@@ -21,6 +21,7 @@ def main() -> None:
         clusterwide=not settings.namespaces,
         namespaces=list(settings.namespaces),
         standalone=not settings.peering,
+        priority=settings.peering_priority,
         # A name makes kopf insist on the peering CRD; give it only when peering is on.
         peering_name=settings.peering_name if settings.peering else None,
         liveness_endpoint=(

@@ -33,6 +33,8 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     ours: Settings = load_settings(os.environ)
     settings.peering.standalone = not ours.peering
     settings.peering.name = ours.peering_name
+    if ours.peering:
+        kube.ensure_peering_objects(ours.peering_name, ours.namespaces)
     settings.execution.max_workers = 16
     # kopf's own Events are for handler errors; the controller posts the transitions.
     settings.posting.level = logging.WARNING

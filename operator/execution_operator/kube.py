@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from kubernetes import client, config
@@ -209,3 +210,38 @@ def post_event(execution: Mapping[str, Any], kind: str, reason: str, message: st
     }
     core = _core()
     core.create_namespaced_event(meta["namespace"], event)
+
+
+PEERING_GROUP, PEERING_VERSION = "kopf.dev", "v1"
+
+
+def ensure_peering_objects(name: str, namespaces: tuple[str, ...]) -> None:
+    """The peering object(s) kopf's replicas meet in (kopf only patches them)."""
+    body = {"apiVersion": f"{PEERING_GROUP}/{PEERING_VERSION}", "metadata": {"name": name}}
+    if not namespaces:
+        _exists_ok(
+            lambda: _custom().create_cluster_custom_object(
+                PEERING_GROUP,
+                PEERING_VERSION,
+                "clusterkopfpeerings",
+                {**body, "kind": "ClusterKopfPeering"},
+            )
+        )
+    for namespace in namespaces:
+        if "*" in namespace or namespace.startswith("!"):
+            continue  # a pattern: its namespaces need their KopfPeering made beforehand
+        _exists_ok(partial(_create_kopf_peering, namespace, {**body, "kind": "KopfPeering"}))
+
+
+def _create_kopf_peering(namespace: str, body: Body) -> object:
+    return _custom().create_namespaced_custom_object(
+        PEERING_GROUP, PEERING_VERSION, namespace, "kopfpeerings", body
+    )
+
+
+def _exists_ok(create: Callable[[], object]) -> None:
+    try:
+        create()
+    except ApiException as exc:
+        if exc.status != 409:
+            raise

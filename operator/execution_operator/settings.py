@@ -89,6 +89,11 @@ class Settings:
     liveness_port: int = _setting(8080, "Port of the /healthz liveness endpoint; 0: off.")
     peering: bool = _setting(False, "Coordinate several operator replicas through kopf peering.")
     peering_name: str = _setting("execution-operator", "Name of the kopf peering object.")
+    peering_priority: int = _setting(
+        0,
+        "With peering: a replica pauses while one with a higher priority runs "
+        "(equal priorities pause each other; give replicas distinct ones).",
+    )
 
     @property
     def default_resources(self) -> dict[str, dict[str, str]]:
@@ -212,6 +217,7 @@ _PARSERS: Final[dict[str, Callable[[str], Any]]] = {
     "liveness_port": _parse_port,
     "peering": _parse_bool,
     "peering_name": _parse_nonempty,
+    "peering_priority": _parse_int,
 }
 
 
