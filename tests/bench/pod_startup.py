@@ -57,28 +57,7 @@ def _cluster() -> client.CoreV1Api | str:
 
 
 def _bare_pod(name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": name},
-        "spec": {
-            "restartPolicy": "Never",
-            "automountServiceAccountToken": False,
-            "enableServiceLinks": False,
-            "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-            "containers": [
-                {
-                    "name": "main",
-                    "image": kube.BASE_IMAGE,
-                    "imagePullPolicy": "Never",
-                    "command": ["python3", "-c", "print(1)"],
-                    "securityContext": kube.restricted_security_context(),
-                    "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
-                }
-            ],
-            "volumes": [{"name": "tmp", "emptyDir": {}}],
-        },
-    }
+    return kube.restricted_python_pod(name, "print(1)")
 
 
 def _time_pod(core: client.CoreV1Api, namespace: str, manifest: dict[str, Any]) -> float:

@@ -31,34 +31,8 @@ def test_restricted_pod_with_secret_env_reports_termination_message(
         "open('/dev/termination-log', 'w').write(message)\n"
         "print('hello from', os.getuid())\n"
     )
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "restricted"},
-        "spec": {
-            "restartPolicy": "Never",
-            "automountServiceAccountToken": False,
-            "enableServiceLinks": False,
-            "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-            "containers": [
-                {
-                    "name": "main",
-                    "image": kube.BASE_IMAGE,
-                    "imagePullPolicy": "Never",
-                    "command": ["python3", "-c", script],
-                    "env": [
-                        {
-                            "name": "TOKEN",
-                            "valueFrom": {"secretKeyRef": {"name": "creds", "key": "token"}},
-                        }
-                    ],
-                    "securityContext": kube.restricted_security_context(),
-                    "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
-                }
-            ],
-            "volumes": [{"name": "tmp", "emptyDir": {}}],
-        },
-    }
+    secret_env = {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "token"}}}
+    pod = kube.restricted_python_pod("restricted", script, env=[secret_env])
     core.create_namespaced_pod(namespace, pod)
 
     phase = kube.wait_until(lambda: _pod_phase(core, namespace, "restricted"), 60, "pod to finish")
@@ -80,35 +54,11 @@ def test_deleting_the_owner_garbage_collects_the_pod(
     owner = core.create_namespaced_config_map(
         namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="owner"))
     )
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": "owned",
-            "ownerReferences": [
-                {
-                    "apiVersion": "v1",
-                    "kind": "ConfigMap",
-                    "name": "owner",
-                    "uid": owner.metadata.uid,
-                }
-            ],
-        },
-        "spec": {
-            "restartPolicy": "Never",
-            "automountServiceAccountToken": False,
-            "terminationGracePeriodSeconds": 1,
-            "containers": [
-                {
-                    "name": "main",
-                    "image": kube.BASE_IMAGE,
-                    "imagePullPolicy": "Never",
-                    "command": ["python3", "-c", "import time; time.sleep(600)"],
-                    "securityContext": kube.restricted_security_context(),
-                }
-            ],
-        },
-    }
+    pod = kube.restricted_python_pod("owned", "import time; time.sleep(600)")
+    pod["metadata"]["ownerReferences"] = [
+        {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": owner.metadata.uid}
+    ]
+    pod["spec"]["terminationGracePeriodSeconds"] = 1
     core.create_namespaced_pod(namespace, pod)
     core.delete_namespaced_config_map("owner", namespace)
 

@@ -8,7 +8,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from kubernetes import client, config
 
@@ -73,4 +73,33 @@ def restricted_security_context() -> dict[str, object]:
         "runAsUser": 65532,
         "seccompProfile": {"type": "RuntimeDefault"},
         "readOnlyRootFilesystem": True,
+    }
+
+
+def restricted_python_pod(
+    name: str, script: str, env: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A pod with Pod Security "restricted" running `python3 -c script` on the base image."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {
+            "restartPolicy": "Never",
+            "automountServiceAccountToken": False,
+            "enableServiceLinks": False,
+            "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containers": [
+                {
+                    "name": "main",
+                    "image": BASE_IMAGE,
+                    "imagePullPolicy": "Never",
+                    "command": ["python3", "-c", script],
+                    "env": env or [],
+                    "securityContext": restricted_security_context(),
+                    "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                }
+            ],
+            "volumes": [{"name": "tmp", "emptyDir": {}}],
+        },
     }
