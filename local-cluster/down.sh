@@ -7,6 +7,7 @@ source "$(dirname "$0")/lib.sh"
 QUIET=false
 [[ "${1:-}" == "--quiet" ]] && QUIET=true
 say() { $QUIET || log "$@"; }
+cluster_lock
 
 # Reverse start order: the kubelet first, so it stops restarting containers.
 COMPONENTS=(kubelet kube-scheduler kube-controller-manager kube-apiserver containerd etcd)
@@ -50,8 +51,8 @@ done
 # containerd shims serving this harness's socket (they outlive containerd).
 for p in /proc/[0-9]*; do
   pid="${p#/proc/}"
-  if [[ -r "$p/cmdline" ]] && tr '\0' ' ' <"$p/cmdline" 2>/dev/null \
-      | grep -q -- "-address $CONTAINERD_SOCK"; then
+  [[ "$(readlink "$p/exe" 2>/dev/null)" == */containerd-shim* ]] || continue
+  if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q -- " -address $CONTAINERD_SOCK"; then
     say "stopping containerd shim (pid $pid)"
     kill -KILL "$pid" 2>/dev/null || true
   fi

@@ -75,6 +75,16 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
 
 kctl() { kubectl --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 
+# One cluster per machine: up/down from several shells or clones take turns
+# (a down.sh in the middle of another's up.sh would kill its steps).
+cluster_lock() {
+  [[ "${LOCAL_CLUSTER_LOCKED:-}" == 1 ]] && return 0
+  mkdir -p "$(dirname "$STATE_DIR")"
+  exec 9>"$STATE_DIR.lock"
+  flock 9
+  export LOCAL_CLUSTER_LOCKED=1
+}
+
 # buildah with storage in the cache (vfs: no overlay mounts needed) and chroot builds.
 BUILDAH_ROOT="$CACHE_DIR/buildah"
 bah() { buildah --root "$BUILDAH_ROOT/storage" --runroot "$BUILDAH_ROOT/run" --storage-driver vfs "$@"; }

@@ -26,6 +26,7 @@ link_state_dir() {  # a handle on the state from the work tree (ignored by git)
   [[ -L "$REPO/.cluster" || ! -e "$REPO/.cluster" ]] && ln -sfn "$STATE_DIR" "$REPO/.cluster"
 }
 
+cluster_lock
 if cluster_healthy; then
   link_state_dir
   log "cluster already running (kubeconfig: $KUBECONFIG_FILE)"
@@ -90,7 +91,7 @@ start() {  # start NAME COMMAND... : runs in the namespace, pid and log recorded
   # The shell records its own pid and then becomes the component (exec), so the
   # pid file names the component itself, not a wrapper.
   nsenter --net="/run/netns/$NETNS" setsid sh -c 'echo $$ >"$0"; exec "$@"' \
-    "$PID_DIR/$name.pid" "$@" >"$LOG_DIR/$name.log" 2>&1 </dev/null &
+    "$PID_DIR/$name.pid" "$@" >"$LOG_DIR/$name.log" 2>&1 </dev/null 9>&- &
   wait_for 5 "$name to start" test -s "$PID_DIR/$name.pid"
 }
 

@@ -29,6 +29,8 @@ Body = dict[str, Any]
 EventPoster = Callable[[Mapping[str, Any], str, str, str], None]
 Scheduler = Callable[[tuple[str, str], float], None]
 MAX_CONFLICT_RETRIES = 5
+RETRY_SECONDS = 5.0  # after a failed step (API error)
+RESYNC_SECONDS = 60.0  # re-check of an unfinished Execution without any event
 
 
 def run_spec_hash(execution: Mapping[str, Any]) -> str:
@@ -67,19 +69,32 @@ class Controller:
 
     def reconcile(self, namespace: str, name: str, hint: PodHint | None = None) -> None:
         """Bring one Execution a step closer to done; safe to call any time, any number."""
+        key = (namespace, name)
         with self._lock(namespace, name):
-            for _ in range(MAX_CONFLICT_RETRIES):
-                execution = kube.get_execution(namespace, name)
-                if execution is None or execution["metadata"].get("deletionTimestamp"):
-                    return
-                try:
-                    self._step(execution, hint)
-                    return
-                except Exception as exc:
-                    if not kube.is_status(exc, 409):
-                        raise
-                    logger.debug("conflict on %s/%s; reconciling again", namespace, name)
-            raise RuntimeError(f"{namespace}/{name}: status kept changing under the operator")
+            try:
+                active = self._reconcile(namespace, name, hint)
+            except Exception:
+                # Watch events are not redelivered: come back by ourselves after a failure.
+                self._schedule(key, time.time() + RETRY_SECONDS)
+                raise
+        if active:  # a safety net for a missed watch event
+            self._schedule(key, time.time() + RESYNC_SECONDS)
+
+    def _reconcile(self, namespace: str, name: str, hint: PodHint | None) -> bool:
+        """One step on fresh state, again on a write conflict; True while not terminal."""
+        for _ in range(MAX_CONFLICT_RETRIES):
+            execution = kube.get_execution(namespace, name)
+            if execution is None or execution["metadata"].get("deletionTimestamp"):
+                return False
+            try:
+                self._step(execution, hint)
+            except Exception as exc:
+                if not kube.is_status(exc, 409):
+                    raise
+                logger.debug("conflict on %s/%s; reconciling again", namespace, name)
+                continue
+            return (execution.get("status") or {}).get("phase") not in models.TERMINAL_PHASES
+        raise RuntimeError(f"{namespace}/{name}: status kept changing under the operator")
 
     # --- the decision ----------------------------------------------------------------
 

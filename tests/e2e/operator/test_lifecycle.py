@@ -449,3 +449,47 @@ def test_unschedulable_pod_hits_the_start_deadline(
     kube.wait_until(
         lambda: not pods_of(created["metadata"]["uid"]), 10, "the stuck pod to be deleted"
     )
+
+
+# --- 10. API refusals ---------------------------------------------------------------
+
+
+def test_a_refused_pod_is_created_once_the_api_allows_it(
+    operator: OperatorProcess,
+    apply_execution: Apply,
+    wait_phase: Wait,
+    get_execution: Get,
+    core: client.CoreV1Api,
+    namespace: str,
+) -> None:
+    # A quota of zero pods makes the API refuse the pod; no watch event follows.
+    core.create_namespaced_resource_quota(
+        namespace,
+        client.V1ResourceQuota(
+            metadata=client.V1ObjectMeta(name="no-pods"),
+            spec=client.V1ResourceQuotaSpec(hard={"pods": "0"}),
+        ),
+    )
+    kube.wait_until(
+        lambda: core.read_namespaced_resource_quota("no-pods", namespace).status.hard or {},
+        30,
+        "the quota to be in force",
+    )
+    apply_execution("refused", {"code": "result = 'created after all'"})
+    kube.wait_until(
+        lambda: (get_execution("refused").get("status") or {}).get("phase") == "Pending",
+        30,
+        "the attempt to be recorded",
+    )
+    kube.wait_until(
+        lambda: "exceeded quota: no-pods" in operator.log_text(), 30, "the API to refuse the pod"
+    )
+    assert core.list_namespaced_pod(namespace).items == []
+
+    core.delete_namespaced_resource_quota("no-pods", namespace)
+    status = wait_phase("refused", timeout=60)
+    assert (status["phase"], status["result"], status["attempts"]) == (
+        "Succeeded",
+        "created after all",
+        1,
+    )
