@@ -5,7 +5,7 @@
 set -euo pipefail
 
 KUBE_VERSION="${KUBE_VERSION:-1.20.2}"
-CACHE_DIR="${EXECUTION_OPERATOR_CACHE:-/var/cache/execution-operator}"
+CACHE_DIR="${LOCAL_CLUSTER_CACHE:-/var/cache/execution-operator}"
 KUBE_BIN_DIR="$CACHE_DIR/kubernetes-$KUBE_VERSION/bin"
 STATE_DIR="${LOCAL_CLUSTER_STATE:-/var/lib/execution-operator-cluster}"
 LOG_DIR="$STATE_DIR/logs"
