@@ -151,14 +151,6 @@ def delete_pod(namespace: str, name: str, grace_seconds: int | None = None) -> N
             raise
 
 
-def list_pods(namespace: str, selector: str) -> list[Body]:
-    response = _core().list_namespaced_pod(
-        namespace, label_selector=selector, _preload_content=False
-    )
-    items: list[Body] = _json(response).get("items") or []
-    return items
-
-
 # The runtime stores a long line as pieces of this size; `tailLines` counts pieces.
 LOG_PIECE_BYTES = 16 * 1024
 

@@ -162,7 +162,7 @@ def classify_pod(execution: Body, pod: Body | None, now: datetime) -> Outcome:  
     spec = parse_spec(execution)
     if pod is None:
         if spec.cancel:
-            return _cancelled()
+            return cancelled()
         return Outcome(
             "Failed",
             Reason.POD_FAILED,
@@ -196,7 +196,8 @@ def _name(pod: Body) -> str:
     return str(pod.get("metadata", {}).get("name", "?"))
 
 
-def _cancelled() -> Outcome:
+def cancelled() -> Outcome:
+    """The outcome of a cancelled Execution (the runner's own report aside)."""
     return Outcome("Cancelled", Reason.CANCELLED, "The Execution was cancelled (spec.cancel).")
 
 
@@ -453,11 +454,6 @@ def invalid_spec(errors: Sequence[str]) -> Outcome:
         Reason.INVALID_SPEC,
         f"The spec is invalid: {'; '.join(errors)}. Fix it and apply the Execution again.",
     )
-
-
-def cancelled() -> Outcome:
-    """The outcome of an Execution cancelled before its code ran."""
-    return _cancelled()
 
 
 # --- conditions ---------------------------------------------------------------------

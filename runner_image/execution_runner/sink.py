@@ -48,10 +48,6 @@ class NullSink:
         return zero_counters()
 
 
-def null_sink_factory(config: RunnerConfig, redact: Redactor) -> LogSink:
-    return NullSink()
-
-
 def collector_sink_factory(config: RunnerConfig, redact: Redactor) -> LogSink:
     """The log collector, identified by the Execution and this pod."""
     import os  # noqa: PLC0415 - imported once the child runs, off the start-up path

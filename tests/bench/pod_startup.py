@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from execution_operator import models
 from execution_runner import protocol
 from kubernetes import client, watch
 
@@ -133,7 +134,7 @@ class _FirstSeen:
                 target=self._run,
                 args=(
                     lambda **kw: custom.list_namespaced_custom_object(
-                        "execution-operator.io", "v1alpha1", kw.pop("namespace"), "executions", **kw
+                        models.GROUP, models.VERSION, kw.pop("namespace"), models.PLURAL, **kw
                     ),
                     namespace,
                     self._execution,
@@ -183,19 +184,19 @@ def _time_executions(
     with tempfile.TemporaryDirectory() as tmp, OperatorProcess(Path(tmp) / "op.log", image):
         for name in ["exe-warm-up", *names]:
             body = {
-                "apiVersion": "execution-operator.io/v1alpha1",
-                "kind": "Execution",
+                "apiVersion": models.API_VERSION,
+                "kind": models.KIND,
                 "metadata": {"name": name},
                 "spec": {"code": HELLO},
             }
             started = time.perf_counter()
             custom.create_namespaced_custom_object(
-                "execution-operator.io", "v1alpha1", namespace, "executions", body
+                models.GROUP, models.VERSION, namespace, models.PLURAL, body
             )
 
             def finished(name: str = name) -> dict[str, Any] | None:
                 obj: dict[str, Any] = custom.get_namespaced_custom_object(
-                    "execution-operator.io", "v1alpha1", namespace, "executions", name
+                    models.GROUP, models.VERSION, namespace, models.PLURAL, name
                 )
                 status: dict[str, Any] = obj.get("status") or {}
                 return status if status.get("phase") in ("Succeeded", "Failed") else None

@@ -16,7 +16,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -220,13 +220,6 @@ class LogBackend:
                 pass  # the test output stays readable
 
         return Handler
-
-
-def iter_requests(out: Path) -> Iterator[dict[str, Any]]:
-    """The requests a `--out` file recorded."""
-    if out.exists():
-        for line in out.read_text().splitlines():
-            yield json.loads(line)
 
 
 def main(argv: list[str] | None = None) -> None:

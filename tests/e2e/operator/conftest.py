@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from execution_operator import models
 from kubernetes import client
 
 from tests.support import kube
@@ -36,13 +37,13 @@ def apply_execution(
 
     def create(name: str, spec: dict[str, Any], **meta: Any) -> dict[str, Any]:
         body = {
-            "apiVersion": "execution-operator.io/v1alpha1",
-            "kind": "Execution",
+            "apiVersion": models.API_VERSION,
+            "kind": models.KIND,
             "metadata": {"name": name, **meta},
             "spec": spec,
         }
         created: dict[str, Any] = custom.create_namespaced_custom_object(
-            "execution-operator.io", "v1alpha1", namespace, "executions", body
+            models.GROUP, models.VERSION, namespace, models.PLURAL, body
         )
         return created
 
@@ -55,7 +56,7 @@ def get_execution(
 ) -> Callable[[str], dict[str, Any]]:
     def get(name: str) -> dict[str, Any]:
         body: dict[str, Any] = custom.get_namespaced_custom_object(
-            "execution-operator.io", "v1alpha1", namespace, "executions", name
+            models.GROUP, models.VERSION, namespace, models.PLURAL, name
         )
         return body
 

@@ -13,13 +13,14 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from execution_operator import models
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from tests.support import kube
 from tests.support.operator_process import OperatorProcess
 
-GROUP, VERSION, PLURAL = "execution-operator.io", "v1alpha1", "executions"
+GROUP, VERSION, PLURAL = models.GROUP, models.VERSION, models.PLURAL
 UID_LABEL = "execution-operator.io/uid"
 ATTEMPT_LABEL = "execution-operator.io/attempt"
 # How the API server writes times (the runner adds fractions of a second).
