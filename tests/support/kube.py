@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import pathlib
 import subprocess
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from kubernetes import client, config
+
+from tests.support.waiting import poll_until
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 STATE_DIR = pathlib.Path(
@@ -41,14 +42,10 @@ def wait_until(
     condition: Callable[[], T | None], timeout: float, what: str, interval: float = 0.1
 ) -> T:
     """Poll `condition` until it returns something truthy; fail naming `what`."""
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = condition()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+    last = poll_until(condition, timeout, interval)
+    if not last:
+        raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+    return last
 
 
 def create_namespace(core: client.CoreV1Api, prefix: str) -> str:
