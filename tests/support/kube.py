@@ -20,8 +20,7 @@ STATE_DIR = pathlib.Path(
 BASE_IMAGE = os.environ.get("LOCAL_BASE_IMAGE", "localhost/python-base:bookworm")
 
 T = TypeVar("T")
-# Namespaces of one test run share this prefix, so an operator started by the run
-# watches only them, even while another run uses the same cluster.
+# Namespaces of one test run share this prefix: what a run left is easy to tell apart.
 RUN_PREFIX = f"t{uuid.uuid4().hex[:4]}"
 
 

@@ -52,7 +52,9 @@ class OperatorProcess:
             "EXECUTION_OPERATOR_LIVENESS_PORT": str(self.liveness_port),
             "EXECUTION_OPERATOR_METRICS_PORT": str(self.metrics_port),
             "EXECUTION_OPERATOR_LISTEN_ADDRESS": "127.0.0.1",
-            "EXECUTION_OPERATOR_NAMESPACES": f"{kube.RUN_PREFIX}-*",
+            # Cluster-wide: with a namespace pattern, kopf noticed new namespaces only
+            # after up to a minute now and then, which a test cannot wait for.
+            "EXECUTION_OPERATOR_NAMESPACES": "",
             **(extra_env or {}),
         }
         self.process: subprocess.Popen[bytes] | None = None
