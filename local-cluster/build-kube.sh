@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and
+# Builds kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy and
 # the static pause binary from Debian's `kubernetes` source package, once;
 # the result is cached outside the work tree, keyed by version.
 source "$(dirname "$0")/lib.sh"
 
-BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet)
+BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
 
 have_all() {
   local b
