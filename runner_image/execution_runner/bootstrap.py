@@ -1,6 +1,6 @@
 """The child process: applies rlimits, then runs the user code as `__main__`.
 
-Run by the runner as a script (`python -P bootstrap.py CODE_PATH REPORT_FD LIMITS_JSON`),
+Run by the runner as a script (`python -I bootstrap.py CODE_PATH REPORT_FD LIMITS_JSON`),
 so it imports only the stdlib and never the runner package. The input document
 arrives on stdin. One JSON report goes to REPORT_FD (a pipe, not stdout), so
 whatever the code prints cannot change it:

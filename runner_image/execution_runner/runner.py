@@ -113,7 +113,7 @@ def run(sink_factory: SinkFactory, environ: Mapping[str, str] | None = None) -> 
                 timeout=config.timeout_seconds,
                 kill_grace=config.kill_grace_seconds,
             )
-            child_env = build_child_env(config, environ)
+            child_env = build_child_env(config, environ, _say)
             supervisor.start(payload.code_path, payload.input_bytes, config.rlimits, child_env)
             sink = _make_sink(sink_factory, config, redact)
             router.attach(sink)

@@ -98,7 +98,8 @@ class Supervisor:
     ) -> None:
         report_read, report_write = os.pipe()
         tmpdir = env.get("TMPDIR", "")
-        argv = [sys.executable, "-P", "-B", BOOTSTRAP, code_path, str(report_write)]
+        # -I: no user-chosen PYTHON* variable or file in the cwd steers the bootstrap.
+        argv = [sys.executable, "-I", "-B", BOOTSTRAP, code_path, str(report_write)]
         argv.append(json.dumps(rlimits))
         self.exit.started_at = time.time()
         self._started = time.monotonic()
