@@ -49,7 +49,7 @@ def test_hello_pod_reports_termination_message_and_framed_result(
         data={"a": 40, "b": 2},
         runner={"env": ["GREETING"], "timeoutSeconds": 20},
         env=[
-            {"name": "GREETING", "value": "hi"},
+            {"name": protocol.env_marker_name("GREETING"), "value": "hi"},
             {"name": "NOT_DECLARED", "value": "must not reach the code"},
         ],
     )
