@@ -199,6 +199,11 @@ class TerminationKey:
 # --- runner.json defaults (every key is optional) -----------------------------
 DEFAULT_TIMEOUT_SECONDS: Final = 30
 DEFAULT_STACK_BYTES: Final = 20 * 1024 * 1024
+# RLIMIT_FSIZE when runner.json sets none: no single file (in /tmp or the termination
+# log, which lies outside /tmp's sizeLimit) grows past the default /tmp size.
+DEFAULT_FILE_SIZE_BYTES: Final = 256 * 1024 * 1024
+# Limits that always apply; null or absent in runner.json means the default.
+DEFAULT_RLIMITS: Final = {"stack": DEFAULT_STACK_BYTES, "fileSize": DEFAULT_FILE_SIZE_BYTES}
 DEFAULT_THREADS: Final = 1
 # SIGTERM to the code's process group, then SIGKILL this much later.
 DEFAULT_KILL_GRACE_SECONDS: Final = 2.0

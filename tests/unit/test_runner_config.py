@@ -14,7 +14,14 @@ from execution_runner.errors import RunnerError
 def test_empty_document_takes_documented_defaults() -> None:
     config = parse_runner_config({})
     assert config.timeout_seconds == protocol.DEFAULT_TIMEOUT_SECONDS
-    assert config.rlimits == {"stack": protocol.DEFAULT_STACK_BYTES}
+    assert (
+        config.rlimits
+        == protocol.DEFAULT_RLIMITS
+        == {
+            "stack": protocol.DEFAULT_STACK_BYTES,
+            "fileSize": protocol.DEFAULT_FILE_SIZE_BYTES,
+        }
+    )
     assert config.threads == 1
     assert (config.env, config.secret_env, config.env_from) == ((), (), ())
     assert config.max_result_bytes == protocol.DEFAULT_MAX_RESULT_BYTES
@@ -38,7 +45,8 @@ def test_full_document_and_unknown_keys() -> None:
         }
     )
     assert config.timeout_seconds == 2.5
-    assert config.rlimits == {"memory": 1024, "cpuSeconds": 3}  # explicit null: not set
+    # Null means the default for the limits that always apply.
+    assert config.rlimits == {**protocol.DEFAULT_RLIMITS, "memory": 1024, "cpuSeconds": 3}
     assert [(s.prefix, s.secret) for s in config.env_from] == [
         ("EXECUTION_ENVFROM_0_", False),
         ("EXECUTION_ENVFROM_1_", True),
