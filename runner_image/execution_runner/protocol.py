@@ -194,6 +194,10 @@ class TerminationKey:
     ERROR: Final = "error"
     # Optional: RFC 3339 time the user code started (for status.metrics.startupMs).
     STARTED_AT: Final = "startedAt"
+    # Optional: the result itself (JSON value) when the whole message still fits in
+    # TERMINATION_MESSAGE_MAX_BYTES; its canonical JSON matches resultSha256/resultBytes.
+    # Absent: read the framed result line from the pod log.
+    RESULT: Final = "result"
 
 
 # --- runner.json defaults (every key is optional) -----------------------------

@@ -50,6 +50,8 @@ def termination_document(
         doc[TerminationKey.STARTED_AT] = rfc3339(child.started_at)
     if outcome.error is not None:
         doc[TerminationKey.ERROR] = dict(outcome.error)
+    if outcome.reason == Reason.COMPLETED:
+        doc[TerminationKey.RESULT] = outcome.result  # `fit` drops it if it does not fit
     return doc
 
 
@@ -68,6 +70,8 @@ def _shortened(text: str, keep: int, keep_end: bool) -> str:
 def fit(doc: dict[str, Any], max_bytes: int = protocol.TERMINATION_MESSAGE_MAX_BYTES) -> bytes:
     """The document as JSON of at most `max_bytes`, shortening the long texts if needed."""
     doc = {**doc, "error": dict(doc["error"])} if "error" in doc else dict(doc)
+    if TerminationKey.RESULT in doc and len(_encode(doc)) > max_bytes:
+        del doc[TerminationKey.RESULT]  # the framed result line carries it
     for section, key, keep_end in SHRINK_ORDER:
         if len(_encode(doc)) <= max_bytes:
             break

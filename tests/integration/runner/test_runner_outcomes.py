@@ -38,6 +38,7 @@ def test_completed_result_global_wins_over_prints(workdir: Workdir) -> None:
     assert (term["code"], term["reason"]) == (200, Reason.COMPLETED)
     assert term["resultSha256"] == run.framed["sha256"] == protocol.result_sha256(run.result)
     assert term["resultBytes"] == len(protocol.canonical_json(run.result))
+    assert term[protocol.TerminationKey.RESULT] == run.result  # small: inline as well
     assert set(term["metrics"]) == {
         "executionMs",
         "peakRssBytes",
