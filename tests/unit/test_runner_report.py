@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from execution_runner import protocol
+from execution_runner.outcome import Outcome
 from execution_runner.procs import parse_stat, related_pids
 from execution_runner.protocol import ExitStatus, Reason
-from execution_runner.outcome import Outcome
 from execution_runner.report import TRUNCATION_MARK, exit_status, fit, termination_document
 from execution_runner.sink import zero_counters
 from execution_runner.streams import LineSplitter, log_text
