@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from execution_runner import protocol
 
-from . import models, naming
+from . import models, naming, policy
 from .quantity import quantity_to_int
 from .settings import Settings
 from .validation import parse_spec
@@ -22,7 +22,6 @@ from .validation import parse_spec
 CONTAINER_NAME: Final = "runner"
 PAYLOAD_VOLUME: Final = "payload"
 TMP_VOLUME: Final = "tmp"
-RUN_AS_ID: Final = 65532  # the conventional "nonroot" uid/gid of distroless-style images
 READ_ONLY_MODE: Final = 0o444
 LOGS_API_KEY_KEY: Final = "apiKey"
 LOGS_WORKSPACE_KEY: Final = "workspace"
@@ -230,6 +229,7 @@ def build_pod(execution: Body, attempt: int, settings: Settings) -> dict[str, An
     """The attempt's pod: the runner image, locked down, with the payload mounted."""
     spec = parse_spec(execution)
     meta = _object_meta(execution, attempt)
+    run_as = policy.run_as_id(execution["metadata"]["uid"], attempt, settings)
     template = spec.pod_template
     if template is not None:
         # The operator's own labels and annotations win over the user's.
@@ -244,9 +244,10 @@ def build_pod(execution: Body, attempt: int, settings: Settings) -> dict[str, An
         "terminationGracePeriodSeconds": settings.termination_grace_seconds,
         "securityContext": {
             "runAsNonRoot": True,
-            "runAsUser": RUN_AS_ID,
-            "runAsGroup": RUN_AS_ID,
-            "fsGroup": RUN_AS_ID,
+            # Its own ids per attempt: RLIMIT_NPROC and /proc are then per run.
+            "runAsUser": run_as,
+            "runAsGroup": run_as,
+            "fsGroup": run_as,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         "containers": [_container(spec, settings)],
