@@ -44,7 +44,9 @@ def logs_endpoint(spec: models.ExecutionSpec, settings: Settings) -> str | None:
     return spec.logs.endpoint or settings.log_endpoint or None
 
 
-def build_runner_config(execution: Body, attempt: int, settings: Settings) -> dict[str, Any]:
+def build_runner_config(
+    execution: Body, attempt: int, settings: Settings
+) -> protocol.RunnerConfigDoc:
     """runner.json: everything the runner needs besides the code and the input."""
     spec = parse_spec(execution)
     meta = execution["metadata"]
@@ -52,40 +54,43 @@ def build_runner_config(execution: Body, attempt: int, settings: Settings) -> di
     memory = rl.memory if rl.memory is not None else (settings.default_memory_rlimit or None)
     env = spec.env or []
     endpoint = logs_endpoint(spec, settings)
-    return {
-        "timeoutSeconds": spec.timeout_seconds,
-        "rlimits": {
-            "stack": quantity_to_int(rl.stack),
-            "memory": _optional_int(memory),
-            "cpuSeconds": rl.cpu_seconds,
-            "openFiles": rl.open_files,
-            "processes": rl.processes,
-            "fileSize": _optional_int(rl.file_size),
-        },
-        "threads": spec.threads,
-        "env": [var.name for var in env],
-        "secretEnv": [var.name for var in env if var.value_from and var.value_from.secret_key_ref],
+    return protocol.RunnerConfigDoc(
+        timeoutSeconds=spec.timeout_seconds,
+        rlimits=protocol.RlimitsDoc(
+            stack=quantity_to_int(rl.stack),
+            memory=_optional_int(memory),
+            cpuSeconds=rl.cpu_seconds,
+            openFiles=rl.open_files,
+            processes=rl.processes,
+            fileSize=_optional_int(rl.file_size),
+        ),
+        threads=spec.threads,
+        env=[var.name for var in env],
+        secretEnv=[var.name for var in env if var.value_from and var.value_from.secret_key_ref],
         # The runner passes `<prefix>NAME` on as NAME, in this order, before `env`.
-        "envFrom": [
-            {"prefix": protocol.env_from_prefix(i), "secret": source.secret_ref is not None}
+        envFrom=[
+            protocol.EnvFromDoc(
+                prefix=protocol.env_from_prefix(i), secret=source.secret_ref is not None
+            )
             for i, source in enumerate(spec.env_from or [])
         ],
-        "logs": {
-            "enabled": endpoint is not None,
-            "endpoint": endpoint,
-            "attributes": dict(spec.logs.attributes or {}),
-            "flushIntervalMillis": spec.logs.flush_interval_millis,
-            "maxBatchBytes": quantity_to_int(spec.logs.max_batch_bytes),
-        },
-        "maxResultBytes": settings.max_result_bytes,
-        "requireResult": False,
-        "execution": {
-            "namespace": meta.get("namespace"),
-            "name": meta["name"],
-            "uid": meta["uid"],
-            "attempt": attempt,
-        },
-    }
+        logs=protocol.LogsDoc(
+            enabled=endpoint is not None,
+            endpoint=endpoint,
+            attributes=dict(spec.logs.attributes or {}),
+            flushIntervalMillis=spec.logs.flush_interval_millis,
+            maxBatchBytes=quantity_to_int(spec.logs.max_batch_bytes),
+            overflow=spec.logs.overflow,
+        ),
+        maxResultBytes=settings.max_result_bytes,
+        requireResult=False,
+        execution=protocol.ExecutionDoc(
+            namespace=meta.get("namespace"),
+            name=meta["name"],
+            uid=meta["uid"],
+            attempt=attempt,
+        ),
+    )
 
 
 def _object_meta(execution: Body, attempt: int) -> dict[str, Any]:

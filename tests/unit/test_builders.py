@@ -105,6 +105,7 @@ def test_logs_ship_only_with_an_endpoint() -> None:
         "attributes": {"job_id": "7"},
         "flushIntervalMillis": 1000,
         "maxBatchBytes": 10 * 1024**2,
+        "overflow": "block",
     }
     disabled = builders.build_runner_config(
         _execution(logs={"enabled": False, "endpoint": "http://x"}), 1, SETTINGS
