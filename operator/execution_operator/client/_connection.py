@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 from kubernetes import client, config
+
+from .errors import ClientError
 
 SERVICE_ACCOUNT_NAMESPACE: Final = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 # Concurrent waits each hold a watch connection; the library's default pool is 4.
@@ -25,6 +28,8 @@ def connect(
     """The kubeconfig's current (or given) context and its namespace; in a pod, its account."""
     configuration = client.Configuration()
     loader: Any = config  # the loaders are untyped
+    # Read now: the library reads $KUBECONFIG once, when it is imported.
+    kubeconfig = kubeconfig or os.environ.get("KUBECONFIG") or None
     try:
         loader.load_kube_config(
             config_file=kubeconfig,
@@ -33,10 +38,15 @@ def connect(
             persist_config=False,
         )
         default_namespace = _context_namespace(kubeconfig, context)
-    except config.ConfigException:
+    except config.ConfigException as no_kubeconfig:
         if kubeconfig or context:
             raise
-        loader.load_incluster_config(client_configuration=configuration)
+        try:
+            loader.load_incluster_config(client_configuration=configuration)
+        except config.ConfigException as not_in_pod:
+            raise ClientError(
+                f"no cluster credentials: {no_kubeconfig}; not in a pod either ({not_in_pod})"
+            ) from None
         default_namespace = _service_account_namespace()
     configuration.connection_pool_maxsize = POOL_SIZE
     return Connection(client.ApiClient(configuration), namespace or default_namespace)
