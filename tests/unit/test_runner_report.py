@@ -6,11 +6,11 @@ import json
 
 from execution_runner import protocol
 from execution_runner.outcome import Outcome
+from execution_runner.output import LineSplitter, log_text
 from execution_runner.procs import parse_stat, related_pids
 from execution_runner.protocol import ExitStatus, Reason
+from execution_runner.protocol import zero_log_counters as zero_counters
 from execution_runner.report import TRUNCATION_MARK, exit_status, fit, termination_document
-from execution_runner.sink import zero_counters
-from execution_runner.streams import LineSplitter, log_text
 
 
 def _doc(traceback: str, message: str = "boom") -> dict[str, object]:
