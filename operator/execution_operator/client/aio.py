@@ -50,7 +50,7 @@ class AsyncClusterExecutor:
         await self._run(partial(self.sync.teardown, keep, timeout))
 
     async def _run(self, call: Callable[[], T]) -> T:
-        return await asyncio.to_thread(call)
+        return await asyncio.get_running_loop().run_in_executor(self.sync.threads(), call)
 
     async def __aenter__(self) -> AsyncClusterExecutor:
         return self

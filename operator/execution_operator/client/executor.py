@@ -136,10 +136,7 @@ class ClusterExecutor:
     ) -> Any:
         """`execute()` for asyncio; cancelling the task cancels the Execution."""
         loop = asyncio.get_running_loop()
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="execution")
-            pool = self._pool
+        pool = self.threads()
         submit = partial(self.submit, code, data, env_vars, **options)
         handle = await loop.run_in_executor(pool, self._try_submit, submit)
         if not isinstance(handle, ExecutionHandle):
@@ -149,6 +146,13 @@ class ClusterExecutor:
         except asyncio.CancelledError:
             pool.submit(_quietly, handle.cancel)
             raise
+
+    def threads(self) -> ThreadPoolExecutor:
+        """The pool asyncio callers wait in (the loop's default one is small)."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="execution")
+            return self._pool
 
     @staticmethod
     def _try_submit(submit: Callable[[], ExecutionHandle]) -> ExecutionHandle | dict[str, Any]:
