@@ -113,7 +113,11 @@ class ClusterExecutor:
         with self._lock:
             self._created[name] = bool(env)
         if env:
-            self._api.own_secret(secret, _spec.owner_patch(created))
+            try:
+                self._api.own_secret(secret, _spec.owner_patch(created))
+            except BaseException:  # an unowned Secret would outlive the run: undo both
+                self.delete(name)
+                raise
         return created
 
     def execute(

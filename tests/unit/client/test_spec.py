@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate
 import pytest
 from execution_operator import models
 from execution_operator.client import _spec
@@ -60,6 +61,19 @@ def test_owner_patch_names_the_execution() -> None:
     patch = _spec.owner_patch({"metadata": {"name": "exec-1", "uid": "u-1"}})
     [owner] = patch["metadata"]["ownerReferences"]
     assert (owner["kind"], owner["name"], owner["uid"]) == ("Execution", "exec-1", "u-1")
+
+
+def test_the_secret_is_valid_for_current_kubernetes() -> None:
+    secret = _spec.env_secret_body("exec-1", {"API_KEY": "v"}, "c1")
+    owned = {
+        **secret,
+        "metadata": {
+            **secret["metadata"],
+            **_spec.owner_patch({"metadata": {"name": "exec-1", "uid": "u-1"}})["metadata"],
+        },
+    }
+    for body in (secret, owned):
+        kubernetes_validate.validate(body, "1.30.0", strict=True)  # raises when invalid
 
 
 @pytest.mark.parametrize("name", ["1X", "A-B", "PYTHONPATH", "LD_PRELOAD", "EXECUTION_X"])
