@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, Final
 
+from execution_runner import protocol
+
 from . import _results
 from ._api import ExecutionsApi
 from ._watch import wait_for
@@ -14,6 +16,7 @@ Body = dict[str, Any]
 # Beyond timeoutSeconds and the start deadline: the runner's grace to stop and report.
 WAIT_GRACE_SECONDS: Final = 30
 DEFAULT_START_DEADLINE_SECONDS: Final = 300
+_FRAME_START: Final = '{"' + protocol.RESULT_KEY + '"'
 _STARTED: Final = frozenset({"Running"}) | _results.TERMINAL_PHASES
 
 
@@ -80,9 +83,10 @@ class ExecutionHandle:
         return True
 
     def logs(self) -> str:
-        """The code's output so far (`kubectl logs` of the current pod); empty before it has one."""
+        """The code's output so far (the current pod's log); empty before it has one."""
         pod = self.status.get("podName")
-        return self._api.pod_log(pod) if pod else ""
+        text = self._api.pod_log(pod) if pod else ""
+        return "".join(line for line in text.splitlines(keepends=True) if not _is_frame(line))
 
     def follow_logs(self, timeout: float | None = None) -> Iterator[str]:
         """Lines of the code's output as they come, until the pod ends."""
@@ -95,4 +99,15 @@ class ExecutionHandle:
         )
         pod = body["status"].get("podName")
         if pod:
-            yield from self._api.follow_pod_log(pod)
+            yield from (line for line in self._api.follow_pod_log(pod) if not _is_frame(line))
+
+
+def _is_frame(line: str) -> bool:
+    """The runner's framed result line (the last of the pod's log), not the code's output."""
+    if not line.startswith(_FRAME_START):
+        return False
+    try:
+        protocol.parse_framed_result(line)
+    except protocol.FramedResultError:
+        return False
+    return True

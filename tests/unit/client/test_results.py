@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from execution_operator.client._results import shape
+from execution_operator.client.handle import _is_frame
+from execution_runner import protocol
 
 TRACEBACK = (
     "Traceback (most recent call last):\n"
@@ -54,3 +56,9 @@ def test_timeout_and_cancel_and_unknown_codes_are_500() -> None:
     cancelled = {"phase": "Cancelled", "reason": "Cancelled", "message": "Cancelled."}
     assert shape("e", cancelled)["code"] == 500
     assert shape("e", {"phase": "Failed"})["code"] == 500
+
+
+def test_the_runners_result_line_is_not_the_codes_output() -> None:
+    assert _is_frame(protocol.frame_result({"a": 1}) + "\n")
+    assert not _is_frame('{"execution_result": 1, "sha256": "forged"}')
+    assert not _is_frame("tick 1")
