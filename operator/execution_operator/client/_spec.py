@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 from execution_runner import protocol
 
@@ -36,6 +36,18 @@ class RunRequest:
     optimization_id: str | None = None
     job_id: str | None = None
     name: str | None = None
+
+
+class RunOptions(TypedDict, total=False):
+    """The keyword arguments of execute() and aexecute(), as submit() takes them."""
+
+    file_path: str | os.PathLike[str] | None
+    timeout_secs: float | None
+    payload_type: str | None
+    optimization_id: str | None
+    job_id: str | None
+    env_from_secrets: Sequence[str]
+    name: str | None
 
 
 def load_code(code: str | None, file_path: str | os.PathLike[str] | None) -> str:

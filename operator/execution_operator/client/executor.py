@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
+from typing_extensions import Unpack
 from urllib3.exceptions import HTTPError
 
 from . import _results, _spec
@@ -125,7 +126,7 @@ class ClusterExecutor:
         code: str | None = None,
         data: Any = None,
         env_vars: Mapping[str, str] | None = None,
-        **options: Any,
+        **options: Unpack[_spec.RunOptions],
     ) -> Any:
         """Run and wait: the code's JSON result, or {"code": 400|500, "error": "..."}."""
         handle = self._try_submit(partial(self.submit, code, data, env_vars, **options))
@@ -136,7 +137,7 @@ class ClusterExecutor:
         code: str | None = None,
         data: Any = None,
         env_vars: Mapping[str, str] | None = None,
-        **options: Any,
+        **options: Unpack[_spec.RunOptions],
     ) -> Any:
         """`execute()` for asyncio; cancelling the task cancels the Execution."""
         loop = asyncio.get_running_loop()
@@ -163,7 +164,7 @@ class ClusterExecutor:
         """The handle, or the error dict the in-process executor returned for bad input."""
         try:
             return submit()
-        except (ValueError, OSError) as exc:
+        except (ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
             return _results.error_result(_results.USER_ERROR, str(exc))
         except ApiException as exc:
             code = _results.USER_ERROR if exc.status in _INVALID else _results.SYSTEM_ERROR
