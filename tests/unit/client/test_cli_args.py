@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -66,3 +68,12 @@ def test_exit_status() -> None:
     assert exit_status({"phase": "Failed", "code": 400}) == 1
     assert exit_status({"phase": "Failed", "code": 500}) == 2
     assert exit_status({"phase": "Cancelled"}) == 2
+
+
+def test_the_cli_parses_before_loading_kubernetes() -> None:
+    probe = (
+        "import sys, execution_operator.client.cli, execution_operator.client\n"
+        "print(sorted(m for m in ('kubernetes', 'kopf', 'rich') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
