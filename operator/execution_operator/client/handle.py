@@ -75,6 +75,8 @@ class ExecutionHandle:
 
     def kill(self, timeout: float = 2) -> bool:
         """Cancel and wait up to `timeout` seconds; True when it has ended."""
+        if self.done():  # a finished one keeps its spec: no new generation for nothing
+            return True
         self.cancel()
         try:
             self.wait_status(timeout)

@@ -42,6 +42,8 @@ def test_kill_all_cancels_every_running_one(executor: ClusterExecutor) -> None:
     assert executor.kill_all_processes(timeout=15) == []  # the in-process executor's name
     assert [h.status["phase"] for h in handles] == ["Cancelled"] * 3
     assert done.status["phase"] == "Succeeded"  # finished ones are left as they were
+    assert executor.kill(done)
+    assert done.body()["spec"]["cancel"] is False
 
 
 def test_teardown_deletes_exactly_what_the_client_created(
