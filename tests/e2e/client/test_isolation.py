@@ -85,3 +85,27 @@ def test_env_values_only_in_the_secret_which_goes_with_the_execution(
         return f"{handle.name}-env" not in names
 
     kube.wait_until(secret_gone, 60, "the garbage collector to delete the env Secret")
+
+
+def test_cancelling_the_awaiting_task_cancels_the_execution(executor: ClusterExecutor) -> None:
+    async def main() -> None:
+        task = asyncio.create_task(
+            executor.aexecute("import time\ntime.sleep(600)\n", {}, timeout_secs=300)
+        )
+        while not executor.created:  # the Execution exists once submit() returned
+            await asyncio.sleep(0.05)
+        [name] = executor.created
+        while executor.handle(name).status.get("phase") != "Running":
+            await asyncio.sleep(0.1)
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        else:
+            raise AssertionError("the task was not cancelled")
+        await asyncio.to_thread(executor.handle(name).wait_status, 60)
+
+    asyncio.run(main())
+    [name] = executor.created
+    assert executor.handle(name).status["phase"] == "Cancelled"
