@@ -7,11 +7,10 @@ from collections.abc import Iterator
 import pytest
 from execution_operator.client import ClusterExecutor
 
-from tests.e2e.operator.conftest import (  # noqa: F401 - fixtures shared with the operator's tests
+# Function-scoped helpers of the operator's tests; `operator` itself is tests/e2e/conftest.py's.
+from tests.e2e.operator.conftest import (  # noqa: F401
     apply_execution,
-    custom,
     get_execution,
-    operator,
     wait_phase,
 )
 from tests.support import kube
@@ -19,7 +18,7 @@ from tests.support.operator_process import OperatorProcess
 
 
 @pytest.fixture
-def executor(operator: OperatorProcess, namespace: str) -> Iterator[ClusterExecutor]:  # noqa: F811
+def executor(operator: OperatorProcess, namespace: str) -> Iterator[ClusterExecutor]:
     with ClusterExecutor(
         timeout_secs=30, kubeconfig=kube.kubeconfig_path(), namespace=namespace
     ) as executor:
