@@ -57,15 +57,15 @@ def test_run_with_input_file_prints_the_result(
 
 
 def test_env_and_env_from_secret(
-    operator: OperatorProcess, namespace: str, tmp_path: Path, core: client.CoreV1Api
+    operator: OperatorProcess, namespace: str, core: client.CoreV1Api
 ) -> None:
     core.create_namespaced_secret(
         namespace,
         client.V1Secret(metadata=client.V1ObjectMeta(name="creds"), string_data={"TOKEN": "t0k"}),
     )
-    code = script(tmp_path, "import os\nresult = [os.environ['A'], os.environ['TOKEN']]\n")
-    done = cli(
-        namespace, "run", code, "--input", "{}", "--env", "A=x=y", "--env-from-secret", "creds"
+    code = "import os\nresult = [os.environ['A'], os.environ['TOKEN']]\n"
+    done = cli(  # the script from standard input
+        namespace, "run", "-", "--env", "A=x=y", "--env-from-secret", "creds", input=code
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == ["x=y", "t0k"]
