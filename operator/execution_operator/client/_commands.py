@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from execution_runner import protocol
 from kubernetes.client.exceptions import ApiException
 from rich.console import Console
 from urllib3.exceptions import HTTPError
@@ -83,8 +84,8 @@ def _get(executor: ClusterExecutor, args: argparse.Namespace, err: Console) -> i
         ("Started", status.get("startTime")),
         ("Completed", status.get("completionTime")),
         ("Startup ms", metrics.get("startupMs")),
-        ("Execution ms", metrics.get("executionMs")),
-        ("Peak RSS bytes", metrics.get("peakRssBytes")),
+        ("Execution ms", metrics.get(protocol.MetricKey.EXECUTION_MS)),
+        ("Peak RSS bytes", metrics.get(protocol.MetricKey.PEAK_RSS_BYTES)),
     ]
     for key, value in rows:
         if value is not None:

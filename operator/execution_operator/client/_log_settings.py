@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from execution_runner import protocol
+
 from ..quantity import parse_quantity
 
 # (spec.logs field, the client's variable, the in-process executor's variables)
@@ -16,11 +18,15 @@ LOG_VARIABLES: Final = (
         ("SUBPROCESS_LOG_BACKEND_URL", "OPIK_SUBPROCESS_LOG_BACKEND_URL"),
     ),
     (
-        "flushIntervalMillis",
+        protocol.LogsKey.FLUSH_INTERVAL_MILLIS,
         "EXECUTION_CLIENT_LOGS_FLUSH_INTERVAL_MILLIS",
         ("SUBPROCESS_LOG_FLUSH_INTERVAL",),
     ),
-    ("maxBatchBytes", "EXECUTION_CLIENT_LOGS_MAX_BATCH_BYTES", ("SUBPROCESS_LOG_MAX_SIZE",)),
+    (
+        protocol.LogsKey.MAX_BATCH_BYTES,
+        "EXECUTION_CLIENT_LOGS_MAX_BATCH_BYTES",
+        ("SUBPROCESS_LOG_MAX_SIZE",),
+    ),
     ("credentialsSecretRef", "EXECUTION_CLIENT_LOGS_CREDENTIALS_SECRET", ()),
 )
 _TRUE: Final = frozenset({"true", "1", "yes", "on"})
@@ -43,12 +49,12 @@ def _parse(field: str, variable: str, text: str) -> Any:
         if text.lower() not in _TRUE | _FALSE:
             raise ValueError(f"{variable}={text!r}: expected true or false")
         return text.lower() in _TRUE
-    if field == "flushIntervalMillis":
+    if field == protocol.LogsKey.FLUSH_INTERVAL_MILLIS:
         try:
             return int(text)
         except ValueError:
             raise ValueError(f"{variable}={text!r}: expected milliseconds") from None
-    if field == "maxBatchBytes":
+    if field == protocol.LogsKey.MAX_BATCH_BYTES:
         try:
             parse_quantity(text)
         except ValueError:

@@ -103,7 +103,7 @@ def execution_body(
     spec: Body = {
         "code": request.code,
         "input": {} if request.data is None else request.data,
-        "timeoutSeconds": max(1, math.ceil(timeout)),
+        protocol.RunnerConfigKey.TIMEOUT_SECONDS: max(1, math.ceil(timeout)),
     }
     if request.payload_type is not None:
         spec["payloadType"] = request.payload_type

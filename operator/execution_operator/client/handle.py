@@ -29,7 +29,7 @@ class ExecutionHandle:
         self.namespace: str = api.namespace
         spec = body.get("spec", {})
         self.default_wait_seconds: float = (
-            spec.get("timeoutSeconds", 30)
+            spec.get(protocol.RunnerConfigKey.TIMEOUT_SECONDS, 30)
             + spec.get("startDeadlineSeconds", DEFAULT_START_DEADLINE_SECONDS)
             + WAIT_GRACE_SECONDS
         )
