@@ -120,6 +120,9 @@ class Controller:
             pod = hint.body
         else:
             pod = kube.get_pod(meta["namespace"], pod_name)
+        if pod is not None and not naming.controlled_by(pod, meta["uid"]):
+            self._fail_name_conflict(execution, kube.NotOursError("Pod", pod_name), now)
+            return
 
         deleted = hint is not None and hint.name == pod_name and hint.body is None
         # No pod and no word of its deletion: create it, unless it had started
@@ -216,13 +219,32 @@ class Controller:
             self._write(execution, status.terminal_status(execution, outcome, now=now), outcome)
             return
         started = time.monotonic()
-        kube.create_or_adopt(builders.build_payload_configmap(execution, attempt, self.settings))
-        created = kube.create_or_adopt(builders.build_pod(execution, attempt, self.settings))
+        try:
+            kube.create_or_adopt(
+                builders.build_payload_configmap(execution, attempt, self.settings)
+            )
+            created = kube.create_or_adopt(builders.build_pod(execution, attempt, self.settings))
+        except kube.NotOursError as conflict:
+            self._fail_name_conflict(execution, conflict, now)
+            return
         if created:
             metrics.instruments().pod_creation.record(time.monotonic() - started)
             logger.info("%s/%s: attempt %d started", meta["namespace"], meta["name"], attempt)
         deadline = now.timestamp() + spec.start_deadline_seconds
         self._schedule((meta["namespace"], meta["name"]), deadline)
+
+    def _fail_name_conflict(
+        self, execution: Body, conflict: kube.NotOursError, now: datetime
+    ) -> None:
+        """Someone else's object holds the attempt's name: fail, never adopt or run it."""
+        outcome = status.Outcome(
+            "Failed",
+            Reason.NAME_CONFLICT,
+            f"{conflict.kind} {conflict.name!r} exists but was not created for this Execution "
+            "(its controller owner is not the Execution); it was not used. Find out who "
+            "created it, delete it, and apply the Execution again.",
+        )
+        self._write(execution, status.terminal_status(execution, outcome, now=now), outcome)
 
     @staticmethod
     def _missing_configmaps(namespace: str, spec: models.ExecutionSpec) -> str | None:

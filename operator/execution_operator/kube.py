@@ -16,7 +16,7 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from . import models
+from . import models, naming
 
 Body = dict[str, Any]
 EVENT_SOURCE = "execution-operator"
@@ -122,19 +122,36 @@ def configmap_exists(namespace: str, name: str) -> bool:
     return True
 
 
+class NotOursError(Exception):
+    """An object with the name we need exists, but its controller is someone else."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"{kind} {name!r}")
+        self.kind = kind
+        self.name = name
+
+
 def create_or_adopt(body: Body) -> bool:
-    """Create a Pod or ConfigMap; one that exists already (same name) is ours. True if created."""
-    namespace = body["metadata"]["namespace"]
+    """Create a Pod or ConfigMap; True if created, False if ours exists already.
+
+    One that exists under the name is adopted only if its controller owner is the
+    same as `body`'s; otherwise NotOursError: it is never mounted or run.
+    """
+    meta = body["metadata"]
+    namespace, name, kind = meta["namespace"], meta["name"], body["kind"]
     core = _core()
-    create = (
-        core.create_namespaced_pod if body["kind"] == "Pod" else core.create_namespaced_config_map
-    )
+    pod = kind == "Pod"
+    create = core.create_namespaced_pod if pod else core.create_namespaced_config_map
     try:
         create(namespace, body)
     except ApiException as exc:
-        if exc.status == 409:
-            return False
-        raise
+        if exc.status != 409:
+            raise
+        read = core.read_namespaced_pod if pod else core.read_namespaced_config_map
+        existing = _json(read(name, namespace, _preload_content=False))
+        if not naming.controlled_by(existing, meta["ownerReferences"][0]["uid"]):
+            raise NotOursError(kind, name) from None
+        return False
     return True
 
 
