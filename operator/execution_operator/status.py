@@ -105,7 +105,9 @@ def needs_result(pod: Body) -> bool:
 
 def read_result(log_tail: str, termination: Mapping[str, Any] | None) -> ResultRead:
     """The framed result from the end of the log, checked against the termination message."""
-    for line in reversed(log_tail.splitlines()):
+    # Only "\n" ends a log line: str.splitlines() would also split inside the JSON
+    # at U+2028, U+2029, U+0085 and other separators that json.dumps leaves raw.
+    for line in reversed(log_tail.split("\n")):
         if line.startswith('{"' + protocol.RESULT_KEY + '"'):
             break
     else:

@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from execution_operator import status
 from execution_runner import protocol
 
@@ -279,3 +280,13 @@ def test_condition_transition_time_changes_only_with_status() -> None:
     assert conditions["Reconciling"]["lastTransitionTime"] == earlier
     assert conditions["Stalled"]["lastTransitionTime"] == "2026-01-01T00:00:10Z"
     assert conditions["Ready"]["observedGeneration"] == 3
+
+
+@pytest.mark.parametrize(
+    "separator", ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\r"]
+)
+def test_read_result_keeps_line_and_paragraph_separators_inside_the_result(separator: str) -> None:
+    value = {"s": f"a{separator}b"}
+    log = "a log line\n" + protocol.frame_result(value) + "\n"
+    term = {protocol.TerminationKey.RESULT_SHA256: protocol.result_sha256(value)}
+    assert status.read_result(log, term) == status.ResultRead(value=value)

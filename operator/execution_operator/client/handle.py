@@ -88,7 +88,9 @@ class ExecutionHandle:
         """The code's output so far (the current pod's log); empty before it has one."""
         pod = self.status.get("podName")
         text = self._api.pod_log(pod) if pod else ""
-        return "".join(line for line in text.splitlines(keepends=True) if not _is_frame(line))
+        # "\n" only: the framed line may hold U+2028 and other separators unescaped.
+        lines = text.split("\n")
+        return "\n".join(line for line in lines if not _is_frame(line))
 
     def follow_logs(self, timeout: float | None = None) -> Iterator[str]:
         """Lines of the code's output as they come, until the pod ends."""
