@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -29,7 +30,8 @@ Body = dict[str, Any]
 EventPoster = Callable[[Mapping[str, Any], str, str, str], None]
 Scheduler = Callable[[tuple[str, str], float], None]
 MAX_CONFLICT_RETRIES = 5
-RETRY_SECONDS = 5.0  # after a failed step (API error)
+RETRY_SECONDS = 1.0  # after a failed step (API error); doubles per failure in a row
+RETRY_MAX_SECONDS = 60.0
 RESYNC_SECONDS = 60.0  # re-check of an unfinished Execution without any event
 
 
@@ -54,14 +56,25 @@ class Controller:
         self._schedule = schedule
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        # Failed steps in a row per Execution, for the back-off; cleared on success.
+        self._failures: dict[tuple[str, str], int] = {}
 
     def _lock(self, namespace: str, name: str) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(f"{namespace}/{name}", threading.Lock())
 
+    def _backoff(self, key: tuple[str, str]) -> float:
+        """Seconds until the next try after another failure in a row of `key`'s steps."""
+        with self._locks_guard:
+            failures = self._failures[key] = self._failures.get(key, 0) + 1
+        delay = min(RETRY_MAX_SECONDS, RETRY_SECONDS * 2.0 ** min(failures - 1, 16))
+        jitter: float = random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
+        return delay * jitter
+
     def forget(self, namespace: str, name: str, uid: str | None) -> None:
         with self._locks_guard:
             self._locks.pop(f"{namespace}/{name}", None)
+            self._failures.pop((namespace, name), None)
         if uid:
             metrics.set_active(uid, False)
 
@@ -74,9 +87,11 @@ class Controller:
             try:
                 active = self._reconcile(namespace, name, hint)
             except Exception:
-                # Watch events are not redelivered: come back by ourselves after a failure.
-                self._schedule(key, time.time() + RETRY_SECONDS)
+                # Watch events are not redelivered: come back by ourselves after a failure,
+                # backing off (with jitter, so many failing Executions spread out).
+                self._schedule(key, time.time() + self._backoff(key))
                 raise
+            self._failures.pop(key, None)
         if active:  # a safety net for a missed watch event
             self._schedule(key, time.time() + RESYNC_SECONDS)
 
@@ -226,6 +241,16 @@ class Controller:
             created = kube.create_or_adopt(builders.build_pod(execution, attempt, self.settings))
         except kube.NotOursError as conflict:
             self._fail_name_conflict(execution, conflict, now)
+            return
+        except kube.RefusedError as refused:
+            outcome = status.Outcome(
+                "Failed",
+                Reason.POD_REJECTED,
+                f"The API server refused the attempt's {refused.kind}: {refused.message}. "
+                "Fix what it names (spec.podTemplate, spec.resources, logs.attributes, or the "
+                "namespace's quota and limits) and apply the Execution again.",
+            )
+            self._write(execution, status.terminal_status(execution, outcome, now=now), outcome)
             return
         if created:
             metrics.instruments().pod_creation.record(time.monotonic() - started)

@@ -122,6 +122,31 @@ def configmap_exists(namespace: str, name: str) -> bool:
     return True
 
 
+class RefusedError(Exception):
+    """The API server refused to create an object for good (4xx but 409/429)."""
+
+    def __init__(self, kind: str, name: str, message: str) -> None:
+        super().__init__(f"{kind} {name!r}: {message}")
+        self.kind = kind
+        self.name = name
+        self.message = message
+
+
+def _permanent_refusal(exc: ApiException) -> str | None:
+    """The API's message when `exc` will not change on retry; None when it may."""
+    if exc.status is None or not 400 <= exc.status < 500 or exc.status in (409, 429):
+        return None
+    try:
+        body = json.loads(exc.body or "{}")
+    except ValueError:
+        body = {}
+    message = str((body.get("message") if isinstance(body, dict) else None) or exc.reason or "")
+    # A full ResourceQuota frees up as other pods finish: retried, like a Job's pods.
+    if exc.status == 403 and "exceeded quota" in message:
+        return None
+    return message or f"HTTP {exc.status}"
+
+
 class NotOursError(Exception):
     """An object with the name we need exists, but its controller is someone else."""
 
@@ -145,6 +170,9 @@ def create_or_adopt(body: Body) -> bool:
     try:
         create(namespace, body)
     except ApiException as exc:
+        refusal = _permanent_refusal(exc)
+        if refusal is not None:
+            raise RefusedError(kind, name, refusal) from exc
         if exc.status != 409:
             raise
         read = core.read_namespaced_pod if pod else core.read_namespaced_config_map

@@ -26,6 +26,8 @@ class Reason:
     INVALID_RESULT: Final = "InvalidResult"
     START_DEADLINE_EXCEEDED: Final = "StartDeadlineExceeded"
     POD_FAILED: Final = "PodFailed"
+    # The API server refused the attempt's Pod or ConfigMap for good (a 4xx).
+    POD_REJECTED: Final = "PodRejected"
     # Another object holds the attempt's Pod or ConfigMap name: never adopted nor run.
     NAME_CONFLICT: Final = "NameConflict"
     RUNNER_ERROR: Final = "RunnerError"
