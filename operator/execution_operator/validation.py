@@ -24,6 +24,8 @@ RESERVED_HINT: Final = (
     + ", ".join(f"{prefix}*" for prefix in protocol.RESERVED_ENV_PREFIXES)
     + " steer the interpreter or belong to the runner; choose another name"
 )
+# Deeper `input` is refused before anything recurses through it; real inputs are shallow.
+MAX_INPUT_DEPTH: Final = 100
 # A ConfigMap holds 1 MiB; runner.json needs a little of it.
 MAX_PAYLOAD_BYTES: Final = 1024 * 1024 - 64 * 1024
 # Below these the Python interpreter itself cannot start.
@@ -61,6 +63,12 @@ def validate_execution(execution: Mapping[str, Any]) -> list[str]:
 def _parse(raw: Any) -> tuple[models.ExecutionSpec | None, list[str]]:
     if not isinstance(raw, Mapping):
         return None, ["spec: required (an object)"]
+    depth = json_depth(raw.get("input"))
+    if depth > MAX_INPUT_DEPTH:  # checked before parsing, which walks the input recursively
+        return None, [
+            f"spec.input: nested {depth} levels deep, more than the {MAX_INPUT_DEPTH} allowed; "
+            "flatten it or pass it as JSON text through spec.inputFrom"
+        ]
     try:
         spec = models.ExecutionSpec.model_validate(raw)
     except pydantic.ValidationError as exc:
@@ -85,6 +93,20 @@ def _path(loc: tuple[str | int, ...]) -> str:
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text
+
+
+def json_depth(value: Any) -> int:
+    """How deeply `value` nests lists and objects, without recursing."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, Mapping):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 def _rule_errors(spec: models.ExecutionSpec) -> Iterator[str]:
