@@ -117,13 +117,20 @@ class Controller:
         meta = execution["metadata"]
         current = execution.get("status") or {}
         now = datetime.now(UTC)
-        spec_hash = run_spec_hash(execution)
         terminal = current.get("phase") in models.TERMINAL_PHASES
         metrics.set_active(meta["uid"], not terminal)
 
-        if current.get("runSpecHash") != spec_hash:
-            self._start_run(execution, spec_hash, now)
-            return
+        # The run's identity is the generation it was started for. The spec as served
+        # is compared only after the generation moved: a CRD upgrade that adds a
+        # defaulted field changes the served spec but not the generation.
+        same_generation = current.get("runSpecHash") is not None and current.get(
+            "observedGeneration"
+        ) == meta.get("generation")
+        if not same_generation:
+            spec_hash = run_spec_hash(execution)
+            if current.get("runSpecHash") != spec_hash:
+                self._start_run(execution, spec_hash, now)
+                return
         if terminal:
             self._after_finish(execution, now)
             return

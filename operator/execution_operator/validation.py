@@ -6,6 +6,8 @@ error names the field, e.g. `spec.codeFrom: set exactly one of ...`.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
@@ -15,6 +17,8 @@ from execution_runner import protocol
 
 from . import models, naming
 from .quantity import parse_quantity
+
+logger = logging.getLogger(__name__)
 
 # Names the runner sets for the child itself (baseline and thread caps); the rest of the
 # reserved names (PYTHON*, LD_*, EXECUTION_*, KUBERNETES_*) come from the protocol.
@@ -72,8 +76,29 @@ def _parse(raw: Any) -> tuple[models.ExecutionSpec | None, list[str]]:
     try:
         spec = models.ExecutionSpec.model_validate(raw)
     except pydantic.ValidationError as exc:
-        return None, _schema_errors(exc)
+        unknown = [e["loc"] for e in exc.errors() if e["type"] == "extra_forbidden"]
+        if len(unknown) < len(exc.errors()):
+            return None, _schema_errors(exc)
+        # The API server prunes fields its CRD does not know, so these come from a newer
+        # CRD than this operator: ignore them rather than fail runs that were valid.
+        logger.warning("ignoring fields unknown to this operator: %s", _paths(unknown))
+        return _parse(_without(raw, unknown))
     return spec, list(_rule_errors(spec))
+
+
+def _paths(locations: list[tuple[str | int, ...]]) -> str:
+    return ", ".join(_path(("spec", *loc)) for loc in locations)
+
+
+def _without(raw: Mapping[str, Any], locations: list[tuple[str | int, ...]]) -> dict[str, Any]:
+    """A deep copy of `raw` without the keys at `locations`."""
+    copy: dict[str, Any] = json.loads(json.dumps(raw))
+    for loc in locations:
+        node: Any = copy
+        for part in loc[:-1]:
+            node = node[part]
+        node.pop(loc[-1], None)
+    return copy
 
 
 def _schema_errors(exc: pydantic.ValidationError) -> list[str]:

@@ -205,3 +205,14 @@ def test_input_nested_too_deep_is_invalid_before_parsing() -> None:
     deep = {"metadata": {"name": "x"}, "spec": {"code": "", "input": _nested(5_000)}}
     (error,) = validation.validate_execution(deep)
     assert error.startswith(f"spec.input: nested 5000 levels deep, more than the {limit} allowed")
+
+
+def test_fields_of_a_newer_crd_are_ignored_not_fatal(caplog: pytest.LogCaptureFixture) -> None:
+    execution = {
+        "metadata": {"name": "x"},
+        "spec": {"code": "result = 1", "futureField": "x", "logs": {"futureLogsField": 3}},
+    }
+    assert validate_execution(execution) == []
+    assert parse_spec(execution).code == "result = 1"
+    assert "spec.futureField" in caplog.text
+    assert "spec.logs.futureLogsField" in caplog.text
