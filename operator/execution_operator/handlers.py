@@ -36,6 +36,13 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     if ours.peering:
         kube.ensure_peering_objects(ours.peering_name, ours.namespaces)
     settings.execution.max_workers = 16
+    # Stalls are noticed: watches end server-side every 5 minutes and client-side soon
+    # after; a stream with no event or bookmark for 70 s is reconnected (kopf's default).
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.watching.connect_timeout = 10
+    settings.networking.connect_timeout = 10
+    settings.networking.request_timeout = 30
     # kopf's own Events are for handler errors; the controller posts the transitions.
     settings.posting.level = logging.WARNING
     if ours.metrics_port:

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
@@ -23,6 +23,18 @@ EVENT_SOURCE = "execution-operator"
 
 _lock = threading.Lock()
 _api: client.ApiClient | None = None
+# (connect, read) seconds for every call: one hung request must not hold a worker or
+# the wake-up thread forever. Reads of a pod's log go through the kubelet: same bound.
+REQUEST_TIMEOUT: Final = (10.0, 30.0)
+
+
+class _BoundedApiClient(client.ApiClient):
+    """An ApiClient whose calls time out unless a call says otherwise."""
+
+    def call_api(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("_request_timeout") is None:
+            kwargs["_request_timeout"] = REQUEST_TIMEOUT
+        return super().call_api(*args, **kwargs)
 
 
 def api() -> client.ApiClient:
@@ -35,7 +47,7 @@ def api() -> client.ApiClient:
                 loader.load_incluster_config()
             except config.ConfigException:
                 loader.load_kube_config()
-            _api = client.ApiClient()
+            _api = _BoundedApiClient()
         return _api
 
 
