@@ -172,8 +172,10 @@ class Controller:
             self._start_attempt(execution, attempt + 1, now, first=False)
             return
         self._write(execution, update.patch, outcome)
-        if not outcome.terminal and outcome.phase == "Pending" and pod is not None:
-            deadline = status.start_deadline(spec, pod)
+        if not outcome.terminal and pod is not None:
+            # Nobody else enforces these if the node or kubelet is gone.
+            watch = status.start_deadline if outcome.phase == "Pending" else status.running_deadline
+            deadline = watch(spec, pod)
             if deadline is not None:
                 self._schedule((meta["namespace"], meta["name"]), deadline.timestamp())
 

@@ -1,11 +1,12 @@
 """From pod to status: phases, reasons, codes, messages, results, metrics, conditions."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from execution_operator import status
+from execution_operator.validation import parse_spec
 from execution_runner import protocol
 
 UID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -96,12 +97,28 @@ def test_missing_secret_fails_fast_naming_it() -> None:
     assert "Secret 'api-creds' does not exist" in outcome.message
 
 
-def test_image_pull_errors_fail_fast_naming_the_image() -> None:
+def test_image_pull_errors_wait_for_the_start_deadline_then_name_the_image() -> None:
     for reason in ("ErrImagePull", "ImagePullBackOff", "InvalidImageName"):
-        outcome = _classify(_pod("Pending", {"waiting": {"reason": reason, "message": "nope"}}))
-        assert outcome.reason == "PodFailed"
+        pod = _pod("Pending", {"waiting": {"reason": reason, "message": "nope"}})
+        waiting = _classify(pod, startDeadlineSeconds=3600)
+        assert (waiting.phase, waiting.terminal) == ("Pending", False)
+        assert reason in waiting.message
+        outcome = _classify(pod, startDeadlineSeconds=5)
+        assert (outcome.reason, outcome.retryable) == ("StartDeadlineExceeded", True)
         assert "runner:1" in outcome.message
-        assert not outcome.retryable
+
+
+def test_a_pod_running_long_past_its_timeout_is_lost_with_its_node() -> None:
+    pod = _pod("Running", {"running": {"startedAt": CREATED}})
+    later = NOW + timedelta(seconds=200)
+    lost = status.classify_pod(_execution(timeoutSeconds=1), pod, later)
+    assert (lost.phase, lost.reason, lost.retryable) == ("Failed", "NodeLost", True)
+    assert status.classify_pod(_execution(timeoutSeconds=3600), pod, later).phase == "Running"
+    deadline = status.running_deadline(parse_spec(_execution(timeoutSeconds=30)), pod)
+    assert deadline is not None
+    assert deadline - status.parse_time(CREATED) == timedelta(
+        seconds=30 + protocol.DEFAULT_KILL_GRACE_SECONDS + status.NODE_LOST_MARGIN_SECONDS
+    )
 
 
 # --- terminated with a runner report ---
