@@ -28,6 +28,20 @@ def _controller() -> controller.Controller:
     return ctl
 
 
+# A wake-up (one reconcile) takes well under a second; API calls time out in 30 s.
+WAKEUPS_STUCK_SECONDS = 120.0
+
+
+@kopf.on.probe(id="wakeups")
+def wakeups_alive(**_: Any) -> str:
+    """Fails the liveness endpoint when deadlines, TTLs and retries stopped firing."""
+    wakeups: Wakeups | None = _state.get("wakeups")
+    stuck = wakeups.stuck_for() if wakeups is not None else None
+    if stuck is not None and stuck > WAKEUPS_STUCK_SECONDS:
+        raise kopf.PermanentError(f"the wake-up thread has been stuck for {stuck:.0f}s")
+    return "ok"
+
+
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     ours: Settings = load_settings(os.environ)
