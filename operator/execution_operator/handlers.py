@@ -28,6 +28,7 @@ def _controller() -> controller.Controller:
     return ctl
 
 
+POD_SELECTOR = f"{naming.UID_LABEL},{naming.MANAGED_BY_LABEL}={naming.MANAGED_BY}"
 # A wake-up (one reconcile) takes well under a second; API calls time out in 30 s.
 WAKEUPS_STUCK_SECONDS = 120.0
 
@@ -52,6 +53,8 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.execution.max_workers = 16
     # Stalls are noticed: watches end server-side every 5 minutes and client-side soon
     # after; a stream with no event or bookmark for 70 s is reconnected (kopf's default).
+    # Only our pods are streamed: memory and traffic follow our work, not the cluster.
+    settings.watching.label_selectors["", "v1", "pods"] = POD_SELECTOR
     settings.watching.server_timeout = 300
     settings.watching.client_timeout = 330
     settings.watching.connect_timeout = 10
