@@ -27,7 +27,7 @@ def upgraded_crd(kube_api: client.ApiClient) -> Iterator[None]:
     def set_future_field(schema: client.V1JSONSchemaProps | None) -> None:
         crd = extensions.read_custom_resource_definition(CRD_NAME)
         version = next(v for v in crd.spec.versions if v.name == models.VERSION)
-        properties = version.schema.open_api_v3_schema.properties["spec"].properties
+        properties = version.schema.open_apiv3_schema.properties["spec"].properties
         if schema is None:
             properties.pop("futureField", None)
         else:
