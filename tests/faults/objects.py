@@ -16,7 +16,7 @@ TERMINAL = ("Succeeded", "Failed", "Cancelled")
 
 
 def executions(custom: client.CustomObjectsApi, namespace: str) -> list[dict[str, Any]]:
-    body = custom.list_namespaced_custom_object(
+    body: dict[str, Any] = custom.list_namespaced_custom_object(
         models.GROUP, models.VERSION, namespace, models.PLURAL
     )
     return list(body["items"])

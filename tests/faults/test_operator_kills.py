@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
@@ -65,11 +66,7 @@ def test_operator_killed_at_chosen_moments(
         for i in range(wave * per_wave, (wave + 1) * per_wave):
             apply_execution(f"k-{i}", {"code": CODE, "input": {"i": i, "s": (i % 4) * 0.5}})
         moment = MOMENTS[wave % len(MOMENTS)]
-        seen = poll_until(
-            lambda m=moment: _moment_seen(m, custom, core, namespace),
-            60,
-            0.02,  # type: ignore[misc]
-        )
+        seen = poll_until(partial(_moment_seen, moment, custom, core, namespace), 60, 0.02)
         if seen:
             caught.append(moment)
         _kill_and_restart(operator)

@@ -28,7 +28,8 @@ def node_ready(core: client.CoreV1Api) -> bool:
         node = core.read_node(NODE_NAME, _request_timeout=5)
     except Exception:  # the API server may still be coming back
         return False
-    return any(c.type == "Ready" and c.status == "True" for c in node.status.conditions or [])
+    conditions = (node.status.conditions if node.status else None) or []
+    return any(c.type == "Ready" and c.status == "True" for c in conditions)
 
 
 def wait_healthy(core: client.CoreV1Api, timeout: float = 120) -> None:
