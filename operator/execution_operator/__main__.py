@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import threading
 
 import kopf
 
 from .settings import load_settings
 
+# The API server accepts JSON nested thousands of levels deep, and decoding it
+# (kopf's watch, json, pydantic) recurses once per level: with Python's default
+# limit of 1,000, one such Execution stopped the operator for every namespace.
+# Validation then refuses anything deeper than validation.MAX_INPUT_DEPTH.
+RECURSION_LIMIT = 50_000
+THREAD_STACK_BYTES = 256 * 1024 * 1024
+
 
 def main() -> None:
     settings = load_settings(os.environ)
+    sys.setrecursionlimit(RECURSION_LIMIT)
+    # Room for that many C frames in worker threads (virtual memory, touched only when used).
+    threading.stack_size(THREAD_STACK_BYTES)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

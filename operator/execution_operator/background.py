@@ -20,10 +20,15 @@ logger = logging.getLogger(__name__)
 
 
 class Wakeups:
-    """Calls `callback(key)` once at (or soon after) the latest time asked for `key`."""
+    """Calls `callback(key)` once at (or soon after) the latest time asked for `key`.
+
+    Times are given as wall-clock (deadlines come from API timestamps) and kept on
+    the monotonic clock, so a clock step cannot fire or delay them all at once.
+    """
 
     def __init__(self, callback: Callable[[Hashable], None]) -> None:
         self._callback = callback
+        self._busy_since: float | None = None
         self._heap: list[tuple[float, int, Hashable]] = []
         self._due: dict[Hashable, float] = {}
         self._counter = itertools.count()
@@ -39,8 +44,16 @@ class Wakeups:
             self._stopped = True
             self._cond.notify()
 
+    def stuck_for(self) -> float | None:
+        """Seconds the thread has been gone or inside one callback; None when healthy."""
+        if not self._thread.is_alive():
+            return float("inf") if not self._stopped else None
+        busy = self._busy_since
+        return None if busy is None else time.monotonic() - busy
+
     def at(self, key: Hashable, when: float) -> None:
-        """Wake `key` at monotonic-epoch time `when` (time.time()); an earlier ask wins."""
+        """Wake `key` at wall-clock time `when` (like time.time()); an earlier ask wins."""
+        when = time.monotonic() + (when - time.time())
         with self._cond:
             if key in self._due and self._due[key] <= when:
                 return
@@ -55,7 +68,7 @@ class Wakeups:
                     self._cond.wait()
                     continue
                 when, _, key = self._heap[0]
-                delay = when - time.time()
+                delay = when - time.monotonic()
                 if delay > 0:
                     self._cond.wait(timeout=delay)
                     continue
@@ -67,10 +80,13 @@ class Wakeups:
 
     def _loop(self) -> None:
         while (key := self._next_due()) is not None:
+            self._busy_since = time.monotonic()
             try:
                 self._callback(key)
             except Exception:
                 logger.exception("wake-up of %s failed", key)
+            finally:
+                self._busy_since = None
 
 
 class Background:

@@ -3,7 +3,7 @@
 Per attempt: a payload ConfigMap (code.py, input.json, runner.json) and a Pod
 that mounts it read-only, both owned by the Execution and named from its uid
 and the attempt number. `codeFrom`/`inputFrom` keys are projected into the same
-payload volume straight from the user's ConfigMaps: the operator never reads them.
+payload volume straight from the user's ConfigMaps: the operator never uses their data.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -29,7 +30,8 @@ Body = dict[str, Any]
 EventPoster = Callable[[Mapping[str, Any], str, str, str], None]
 Scheduler = Callable[[tuple[str, str], float], None]
 MAX_CONFLICT_RETRIES = 5
-RETRY_SECONDS = 5.0  # after a failed step (API error)
+RETRY_SECONDS = 1.0  # after a failed step (API error); doubles per failure in a row
+RETRY_MAX_SECONDS = 60.0
 RESYNC_SECONDS = 60.0  # re-check of an unfinished Execution without any event
 
 
@@ -54,14 +56,25 @@ class Controller:
         self._schedule = schedule
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        # Failed steps in a row per Execution, for the back-off; cleared on success.
+        self._failures: dict[tuple[str, str], int] = {}
 
     def _lock(self, namespace: str, name: str) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(f"{namespace}/{name}", threading.Lock())
 
+    def _backoff(self, key: tuple[str, str]) -> float:
+        """Seconds until the next try after another failure in a row of `key`'s steps."""
+        with self._locks_guard:
+            failures = self._failures[key] = self._failures.get(key, 0) + 1
+        delay = min(RETRY_MAX_SECONDS, RETRY_SECONDS * 2.0 ** min(failures - 1, 16))
+        jitter: float = random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
+        return delay * jitter
+
     def forget(self, namespace: str, name: str, uid: str | None) -> None:
         with self._locks_guard:
             self._locks.pop(f"{namespace}/{name}", None)
+            self._failures.pop((namespace, name), None)
         if uid:
             metrics.set_active(uid, False)
 
@@ -74,9 +87,11 @@ class Controller:
             try:
                 active = self._reconcile(namespace, name, hint)
             except Exception:
-                # Watch events are not redelivered: come back by ourselves after a failure.
-                self._schedule(key, time.time() + RETRY_SECONDS)
+                # Watch events are not redelivered: come back by ourselves after a failure,
+                # backing off (with jitter, so many failing Executions spread out).
+                self._schedule(key, time.time() + self._backoff(key))
                 raise
+            self._failures.pop(key, None)
         if active:  # a safety net for a missed watch event
             self._schedule(key, time.time() + RESYNC_SECONDS)
 
@@ -102,13 +117,20 @@ class Controller:
         meta = execution["metadata"]
         current = execution.get("status") or {}
         now = datetime.now(UTC)
-        spec_hash = run_spec_hash(execution)
         terminal = current.get("phase") in models.TERMINAL_PHASES
         metrics.set_active(meta["uid"], not terminal)
 
-        if current.get("runSpecHash") != spec_hash:
-            self._start_run(execution, spec_hash, now)
-            return
+        # The run's identity is the generation it was started for. The spec as served
+        # is compared only after the generation moved: a CRD upgrade that adds a
+        # defaulted field changes the served spec but not the generation.
+        same_generation = current.get("runSpecHash") is not None and current.get(
+            "observedGeneration"
+        ) == meta.get("generation")
+        if not same_generation:
+            spec_hash = run_spec_hash(execution)
+            if current.get("runSpecHash") != spec_hash:
+                self._start_run(execution, spec_hash, now)
+                return
         if terminal:
             self._after_finish(execution, now)
             return
@@ -120,6 +142,9 @@ class Controller:
             pod = hint.body
         else:
             pod = kube.get_pod(meta["namespace"], pod_name)
+        if pod is not None and not naming.controlled_by(pod, meta["uid"]):
+            self._fail_name_conflict(execution, kube.NotOursError("Pod", pod_name), now)
+            return
 
         deleted = hint is not None and hint.name == pod_name and hint.body is None
         # No pod and no word of its deletion: create it, unless it had started
@@ -147,8 +172,10 @@ class Controller:
             self._start_attempt(execution, attempt + 1, now, first=False)
             return
         self._write(execution, update.patch, outcome)
-        if not outcome.terminal and outcome.phase == "Pending" and pod is not None:
-            deadline = status.start_deadline(spec, pod)
+        if not outcome.terminal and pod is not None:
+            # Nobody else enforces these if the node or kubelet is gone.
+            watch = status.start_deadline if outcome.phase == "Pending" else status.running_deadline
+            deadline = watch(spec, pod)
             if deadline is not None:
                 self._schedule((meta["namespace"], meta["name"]), deadline.timestamp())
 
@@ -216,13 +243,42 @@ class Controller:
             self._write(execution, status.terminal_status(execution, outcome, now=now), outcome)
             return
         started = time.monotonic()
-        kube.create_or_adopt(builders.build_payload_configmap(execution, attempt, self.settings))
-        created = kube.create_or_adopt(builders.build_pod(execution, attempt, self.settings))
+        try:
+            kube.create_or_adopt(
+                builders.build_payload_configmap(execution, attempt, self.settings)
+            )
+            created = kube.create_or_adopt(builders.build_pod(execution, attempt, self.settings))
+        except kube.NotOursError as conflict:
+            self._fail_name_conflict(execution, conflict, now)
+            return
+        except kube.RefusedError as refused:
+            outcome = status.Outcome(
+                "Failed",
+                Reason.POD_REJECTED,
+                f"The API server refused the attempt's {refused.kind}: {refused.message}. "
+                "Fix what it names (spec.podTemplate, spec.resources, logs.attributes, or the "
+                "namespace's quota and limits) and apply the Execution again.",
+            )
+            self._write(execution, status.terminal_status(execution, outcome, now=now), outcome)
+            return
         if created:
             metrics.instruments().pod_creation.record(time.monotonic() - started)
             logger.info("%s/%s: attempt %d started", meta["namespace"], meta["name"], attempt)
         deadline = now.timestamp() + spec.start_deadline_seconds
         self._schedule((meta["namespace"], meta["name"]), deadline)
+
+    def _fail_name_conflict(
+        self, execution: Body, conflict: kube.NotOursError, now: datetime
+    ) -> None:
+        """Someone else's object holds the attempt's name: fail, never adopt or run it."""
+        outcome = status.Outcome(
+            "Failed",
+            Reason.NAME_CONFLICT,
+            f"{conflict.kind} {conflict.name!r} exists but was not created for this Execution "
+            "(its controller owner is not the Execution); it was not used. Find out who "
+            "created it, delete it, and apply the Execution again.",
+        )
+        self._write(execution, status.terminal_status(execution, outcome, now=now), outcome)
 
     @staticmethod
     def _missing_configmaps(namespace: str, spec: models.ExecutionSpec) -> str | None:

@@ -28,6 +28,21 @@ def _controller() -> controller.Controller:
     return ctl
 
 
+POD_SELECTOR = f"{naming.UID_LABEL},{naming.MANAGED_BY_LABEL}={naming.MANAGED_BY}"
+# A wake-up (one reconcile) takes well under a second; API calls time out in 30 s.
+WAKEUPS_STUCK_SECONDS = 120.0
+
+
+@kopf.on.probe(id="wakeups")
+def wakeups_alive(**_: Any) -> str:
+    """Fails the liveness endpoint when deadlines, TTLs and retries stopped firing."""
+    wakeups: Wakeups | None = _state.get("wakeups")
+    stuck = wakeups.stuck_for() if wakeups is not None else None
+    if stuck is not None and stuck > WAKEUPS_STUCK_SECONDS:
+        raise kopf.PermanentError(f"the wake-up thread has been stuck for {stuck:.0f}s")
+    return "ok"
+
+
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     ours: Settings = load_settings(os.environ)
@@ -36,6 +51,15 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     if ours.peering:
         kube.ensure_peering_objects(ours.peering_name, ours.namespaces)
     settings.execution.max_workers = 16
+    # Stalls are noticed: watches end server-side every 5 minutes and client-side soon
+    # after; a stream with no event or bookmark for 70 s is reconnected (kopf's default).
+    # Only our pods are streamed: memory and traffic follow our work, not the cluster.
+    settings.watching.label_selectors["", "v1", "pods"] = POD_SELECTOR
+    settings.watching.server_timeout = 300
+    settings.watching.client_timeout = 330
+    settings.watching.connect_timeout = 10
+    settings.networking.connect_timeout = 10
+    settings.networking.request_timeout = 30
     # kopf's own Events are for handler errors; the controller posts the transitions.
     settings.posting.level = logging.WARNING
     if ours.metrics_port:

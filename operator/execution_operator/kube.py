@@ -11,18 +11,30 @@ import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from . import models
+from . import models, naming
 
 Body = dict[str, Any]
 EVENT_SOURCE = "execution-operator"
 
 _lock = threading.Lock()
 _api: client.ApiClient | None = None
+# (connect, read) seconds for every call: one hung request must not hold a worker or
+# the wake-up thread forever. Reads of a pod's log go through the kubelet: same bound.
+REQUEST_TIMEOUT: Final = (10.0, 30.0)
+
+
+class _BoundedApiClient(client.ApiClient):
+    """An ApiClient whose calls time out unless a call says otherwise."""
+
+    def call_api(self, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("_request_timeout") is None:
+            kwargs["_request_timeout"] = REQUEST_TIMEOUT
+        return super().call_api(*args, **kwargs)
 
 
 def api() -> client.ApiClient:
@@ -35,7 +47,7 @@ def api() -> client.ApiClient:
                 loader.load_incluster_config()
             except config.ConfigException:
                 loader.load_kube_config()
-            _api = client.ApiClient()
+            _api = _BoundedApiClient()
         return _api
 
 
@@ -122,19 +134,64 @@ def configmap_exists(namespace: str, name: str) -> bool:
     return True
 
 
+class RefusedError(Exception):
+    """The API server refused to create an object for good (4xx but 409/429)."""
+
+    def __init__(self, kind: str, name: str, message: str) -> None:
+        super().__init__(f"{kind} {name!r}: {message}")
+        self.kind = kind
+        self.name = name
+        self.message = message
+
+
+def _permanent_refusal(exc: ApiException) -> str | None:
+    """The API's message when `exc` will not change on retry; None when it may."""
+    if exc.status is None or not 400 <= exc.status < 500 or exc.status in (409, 429):
+        return None
+    try:
+        body = json.loads(exc.body or "{}")
+    except ValueError:
+        body = {}
+    message = str((body.get("message") if isinstance(body, dict) else None) or exc.reason or "")
+    # A full ResourceQuota frees up as other pods finish: retried, like a Job's pods.
+    if exc.status == 403 and "exceeded quota" in message:
+        return None
+    return message or f"HTTP {exc.status}"
+
+
+class NotOursError(Exception):
+    """An object with the name we need exists, but its controller is someone else."""
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"{kind} {name!r}")
+        self.kind = kind
+        self.name = name
+
+
 def create_or_adopt(body: Body) -> bool:
-    """Create a Pod or ConfigMap; one that exists already (same name) is ours. True if created."""
-    namespace = body["metadata"]["namespace"]
+    """Create a Pod or ConfigMap; True if created, False if ours exists already.
+
+    One that exists under the name is adopted only if its controller owner is the
+    same as `body`'s; otherwise NotOursError: it is never mounted or run.
+    """
+    meta = body["metadata"]
+    namespace, name, kind = meta["namespace"], meta["name"], body["kind"]
     core = _core()
-    create = (
-        core.create_namespaced_pod if body["kind"] == "Pod" else core.create_namespaced_config_map
-    )
+    pod = kind == "Pod"
+    create = core.create_namespaced_pod if pod else core.create_namespaced_config_map
     try:
         create(namespace, body)
     except ApiException as exc:
-        if exc.status == 409:
-            return False
-        raise
+        refusal = _permanent_refusal(exc)
+        if refusal is not None:
+            raise RefusedError(kind, name, refusal) from exc
+        if exc.status != 409:
+            raise
+        read = core.read_namespaced_pod if pod else core.read_namespaced_config_map
+        existing = _json(read(name, namespace, _preload_content=False))
+        if not naming.controlled_by(existing, meta["ownerReferences"][0]["uid"]):
+            raise NotOursError(kind, name) from None
+        return False
     return True
 
 

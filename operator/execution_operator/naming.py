@@ -76,6 +76,16 @@ def selector_for(execution: Mapping[str, Any]) -> str:
     return f"{UID_LABEL}={execution['metadata']['uid']}"
 
 
+def controlled_by(obj: Mapping[str, Any], uid: str) -> bool:
+    """Whether `obj` is the Execution's of `uid`: its controller owner has that uid.
+
+    Anyone who may create pods or ConfigMaps in the namespace can predict our names
+    and copy our labels; only the owner reference says who made an object.
+    """
+    refs = (obj.get("metadata") or {}).get("ownerReferences") or []
+    return any(ref.get("controller") and ref.get("uid") == uid for ref in refs)
+
+
 def owner_reference(execution: Mapping[str, Any]) -> dict[str, Any]:
     """Owner reference that makes the garbage collector delete the object with the Execution."""
     meta = execution["metadata"]

@@ -24,10 +24,14 @@ from .validation import parse_spec
 
 Body = Mapping[str, Any]
 
-# Waiting reasons that never heal by waiting: fail now instead of at the start deadline.
+# Waiting reasons of an image that cannot be pulled (yet): named at the start deadline.
 IMAGE_ERRORS: Final = frozenset(
     {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
 )
+# Past timeoutSeconds, the runner stops the code within its kill grace and the kubelet
+# kills the pod within its termination grace; a pod "running" this much later than
+# that is on a node that no longer reports (NodeLost).
+NODE_LOST_MARGIN_SECONDS: Final = 120
 CONFIG_ERRORS: Final = frozenset({"CreateContainerConfigError", "CreateContainerError"})
 METRIC_KEYS: Final = protocol.METRIC_KEYS
 LOG_COUNTER_KEYS: Final = protocol.LOGS_COUNTER_KEYS
@@ -105,7 +109,9 @@ def needs_result(pod: Body) -> bool:
 
 def read_result(log_tail: str, termination: Mapping[str, Any] | None) -> ResultRead:
     """The framed result from the end of the log, checked against the termination message."""
-    for line in reversed(log_tail.splitlines()):
+    # Only "\n" ends a log line: str.splitlines() would also split inside the JSON
+    # at U+2028, U+2029, U+0085 and other separators that json.dumps leaves raw.
+    for line in reversed(log_tail.split("\n")):
         if line.startswith('{"' + protocol.RESULT_KEY + '"'):
             break
     else:
@@ -146,6 +152,15 @@ def _started_at(pod: Body) -> str | None:
     )
 
 
+def running_deadline(spec: models.ExecutionSpec, pod: Body) -> datetime | None:
+    """When a pod whose code started counts as lost with its node."""
+    started = parse_time(_state(pod, "running").get("startedAt"))
+    if started is None:
+        return None
+    limit = spec.timeout_seconds + protocol.DEFAULT_KILL_GRACE_SECONDS + NODE_LOST_MARGIN_SECONDS
+    return datetime.fromtimestamp(started.timestamp() + limit, UTC)
+
+
 def start_deadline(spec: models.ExecutionSpec, pod: Body) -> datetime | None:
     """When a pod that has not started the code fails as StartDeadlineExceeded."""
     created = parse_time(pod.get("metadata", {}).get("creationTimestamp"))
@@ -174,12 +189,24 @@ def classify_pod(execution: Body, pod: Body | None, now: datetime) -> Outcome:  
     if _state(pod, "terminated") or phase in ("Succeeded", "Failed"):
         return _finished(spec, pod)
     waiting = _state(pod, "waiting")
-    if waiting.get("reason") in IMAGE_ERRORS | CONFIG_ERRORS:
+    if waiting.get("reason") in CONFIG_ERRORS:
         return _cannot_start(spec, pod, waiting)
     if _state(pod, "running"):
+        lost = running_deadline(spec, pod)
+        if lost is not None and now >= lost:
+            return Outcome(
+                "Failed",
+                Reason.NODE_LOST,
+                f"Pod {_name(pod)} still shows as running {NODE_LOST_MARGIN_SECONDS}s past its "
+                f"timeout (node {pod.get('spec', {}).get('nodeName', '?')} stopped reporting); "
+                "it was deleted. Set spec.retries to re-run after such failures.",
+                retryable=True,
+            )
         return Outcome("Running", None, f"The code is running in pod {_name(pod)}.")
     deadline = start_deadline(spec, pod)
     if deadline is not None and now >= deadline:
+        if waiting.get("reason") in IMAGE_ERRORS:
+            return _cannot_start(spec, pod, waiting)
         return Outcome(
             "Failed",
             Reason.START_DEADLINE_EXCEEDED,
@@ -219,23 +246,24 @@ def _pending_detail(pod: Body) -> str:
 def _cannot_start(spec: models.ExecutionSpec, pod: Body, waiting: Mapping[str, Any]) -> Outcome:
     reason = waiting.get("reason", "")
     detail = waiting.get("message") or reason
-    if reason in IMAGE_ERRORS:
+    if reason in IMAGE_ERRORS:  # retried by the kubelet until the start deadline
         image = next((c.get("image") for c in pod.get("spec", {}).get("containers", [])), "?")
         message = (
-            f"The runner image {image} cannot be pulled ({reason}: {detail}); check spec.image, "
+            f"The runner image {image} could not be pulled within startDeadlineSeconds "
+            f"({spec.start_deadline_seconds}s) ({reason}: {detail}); check spec.image, "
             "the operator's runner image setting and spec.podTemplate.imagePullSecrets."
         )
-    else:
-        missing = _MISSING_OBJECT.search(detail)
-        what = (
-            f"{missing.group(1).capitalize()} {missing.group(2)!r} does not exist"
-            if missing
-            else detail
-        )
-        message = (
-            f"The pod cannot start: {what} ({reason}); create it or fix the reference in "
-            "spec.env, spec.envFrom or spec.logs.credentialsSecretRef, then apply again."
-        )
+        return Outcome("Failed", Reason.START_DEADLINE_EXCEEDED, message, retryable=True)
+    missing = _MISSING_OBJECT.search(detail)
+    what = (
+        f"{missing.group(1).capitalize()} {missing.group(2)!r} does not exist"
+        if missing
+        else detail
+    )
+    message = (
+        f"The pod cannot start: {what} ({reason}); create it or fix the reference in "
+        "spec.env, spec.envFrom or spec.logs.credentialsSecretRef, then apply again."
+    )
     return Outcome("Failed", Reason.POD_FAILED, message)
 
 

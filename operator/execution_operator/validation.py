@@ -6,6 +6,8 @@ error names the field, e.g. `spec.codeFrom: set exactly one of ...`.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
@@ -16,6 +18,8 @@ from execution_runner import protocol
 from . import models, naming
 from .quantity import parse_quantity
 
+logger = logging.getLogger(__name__)
+
 # Names the runner sets for the child itself (baseline and thread caps); the rest of the
 # reserved names (PYTHON*, LD_*, EXECUTION_*, KUBERNETES_*) come from the protocol.
 RUNNER_SET_ENV_NAMES: Final = frozenset({*protocol.BASELINE_ENV_DEFAULTS, *protocol.THREAD_CAP_ENV})
@@ -24,6 +28,8 @@ RESERVED_HINT: Final = (
     + ", ".join(f"{prefix}*" for prefix in protocol.RESERVED_ENV_PREFIXES)
     + " steer the interpreter or belong to the runner; choose another name"
 )
+# Deeper `input` is refused before anything recurses through it; real inputs are shallow.
+MAX_INPUT_DEPTH: Final = 100
 # A ConfigMap holds 1 MiB; runner.json needs a little of it.
 MAX_PAYLOAD_BYTES: Final = 1024 * 1024 - 64 * 1024
 # Below these the Python interpreter itself cannot start.
@@ -61,11 +67,38 @@ def validate_execution(execution: Mapping[str, Any]) -> list[str]:
 def _parse(raw: Any) -> tuple[models.ExecutionSpec | None, list[str]]:
     if not isinstance(raw, Mapping):
         return None, ["spec: required (an object)"]
+    depth = json_depth(raw.get("input"))
+    if depth > MAX_INPUT_DEPTH:  # checked before parsing, which walks the input recursively
+        return None, [
+            f"spec.input: nested {depth} levels deep, more than the {MAX_INPUT_DEPTH} allowed; "
+            "flatten it or pass it as JSON text through spec.inputFrom"
+        ]
     try:
         spec = models.ExecutionSpec.model_validate(raw)
     except pydantic.ValidationError as exc:
-        return None, _schema_errors(exc)
+        unknown = [e["loc"] for e in exc.errors() if e["type"] == "extra_forbidden"]
+        if len(unknown) < len(exc.errors()):
+            return None, _schema_errors(exc)
+        # The API server prunes fields its CRD does not know, so these come from a newer
+        # CRD than this operator: ignore them rather than fail runs that were valid.
+        logger.warning("ignoring fields unknown to this operator: %s", _paths(unknown))
+        return _parse(_without(raw, unknown))
     return spec, list(_rule_errors(spec))
+
+
+def _paths(locations: list[tuple[str | int, ...]]) -> str:
+    return ", ".join(_path(("spec", *loc)) for loc in locations)
+
+
+def _without(raw: Mapping[str, Any], locations: list[tuple[str | int, ...]]) -> dict[str, Any]:
+    """A deep copy of `raw` without the keys at `locations`."""
+    copy: dict[str, Any] = json.loads(json.dumps(raw))
+    for loc in locations:
+        node: Any = copy
+        for part in loc[:-1]:
+            node = node[part]
+        node.pop(loc[-1], None)
+    return copy
 
 
 def _schema_errors(exc: pydantic.ValidationError) -> list[str]:
@@ -85,6 +118,20 @@ def _path(loc: tuple[str | int, ...]) -> str:
     for part in loc:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return text
+
+
+def json_depth(value: Any) -> int:
+    """How deeply `value` nests lists and objects, without recursing."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, Mapping):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return deepest
 
 
 def _rule_errors(spec: models.ExecutionSpec) -> Iterator[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import resource
 from typing import Final
 
@@ -21,9 +20,10 @@ RESOURCES: Final = {
 
 
 def bootstrap_limits(rlimits: dict[str, int]) -> str:
-    """The bootstrap's LIMITS argument: soft = hard for each limit, CPU hard a little higher."""
+    """The bootstrap's LIMITS argument, `name:resource:soft:hard,...` (bootstrap.parse_limits):
+    soft = hard for each limit, CPU hard a little higher."""
     entries = []
     for name, value in rlimits.items():
         hard = value + CPU_HARD_MARGIN_SECONDS if name == RlimitKey.CPU_SECONDS else value
-        entries.append([name, RESOURCES[name], value, hard])
-    return json.dumps(entries)
+        entries.append(f"{name}:{RESOURCES[name]}:{value}:{hard}")
+    return ",".join(entries)

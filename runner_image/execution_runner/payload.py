@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import marshal
 import os
 
 from execution_runner import protocol
 from execution_runner.config import RunnerConfig, parse_runner_config
 from execution_runner.errors import RunnerError
+from execution_runner.protocol import InputKey
 
 
 class Payload:
@@ -17,7 +19,7 @@ class Payload:
 
     def __init__(self, code_path: str, input_bytes: bytes, config: RunnerConfig) -> None:
         self.code_path = code_path
-        # `{"data": ..., "payload_type": ...}` as UTF-8 JSON, fed to the child on stdin.
+        # marshal of (data, payload_type), fed to the child on stdin.
         self.input_bytes = input_bytes
         self.config = config
 
@@ -44,19 +46,19 @@ def _input_bytes(directory: str) -> bytes:
     document = _parse_json(raw_input, protocol.INPUT_FILE) if raw_input is not None else {}
     if not isinstance(document, dict):
         raise RunnerError(f"{protocol.INPUT_FILE} must be a JSON object with `data`")
-    payload_type = document.get("payload_type")
+    payload_type = document.get(InputKey.PAYLOAD_TYPE)
     if payload_type is not None and not isinstance(payload_type, str):
         raise RunnerError(f"{protocol.INPUT_FILE}: `payload_type` must be a string or null")
     raw_data = _read(os.path.join(directory, protocol.INPUT_DATA_FILE))
-    if raw_data is None:
-        if raw_input is not None and "data" in document:
-            return raw_input
-        raw_data = b"{}"  # the Execution's `input` defaults to {}
+    if raw_data is not None:
+        data = _parse_json(raw_data, protocol.INPUT_DATA_FILE)
     else:
-        _parse_json(raw_data, protocol.INPUT_DATA_FILE)
-    # Spliced, not re-serialised: the data may be large and is already valid JSON.
-    head = json.dumps({"payload_type": payload_type})[:-1].encode()
-    return head + b',"data":' + raw_data + b"}"
+        data = document.get(InputKey.DATA, {})  # the Execution's `input` defaults to {}
+    # marshal: the child reads it with a builtin module instead of importing json.
+    try:
+        return marshal.dumps((data, payload_type))  # type: ignore[arg-type]  # JSON values
+    except ValueError as exc:  # nested deeper than marshal goes
+        raise RunnerError(f"the input cannot be passed to the code: {exc}") from exc
 
 
 def load_payload(directory: str) -> Payload:

@@ -10,6 +10,7 @@ from kubernetes import client
 
 from tests.support import kube
 from tests.support.netns_backend import NetnsLogBackend, ensure_pod_bridge
+from tests.support.operator_process import OperatorProcess, install_crds
 from tests.support.runner_pod import make_runner_image
 
 
@@ -27,3 +28,20 @@ def pod_log_backend(
     ensure_pod_bridge(core, namespace, kube.BASE_IMAGE)
     with NetnsLogBackend(tmp_path / "log-backend.jsonl") as backend:
         yield backend
+
+
+# One operator for every test directory: a second one would act on the same Executions.
+@pytest.fixture(scope="session")
+def operator(
+    kube_api: client.ApiClient, runner_image: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[OperatorProcess]:
+    """One operator for the session; tests that kill it start it again."""
+    install_crds()
+    log = tmp_path_factory.mktemp("operator") / "operator.log"
+    with OperatorProcess(log, runner_image) as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+def custom(kube_api: client.ApiClient) -> client.CustomObjectsApi:
+    return client.CustomObjectsApi(kube_api)

@@ -17,13 +17,11 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from tests.e2e.conftest import pod_log_backend, runner_image
+from tests.e2e.conftest import custom, operator, pod_log_backend, runner_image
 from tests.e2e.operator.conftest import (
     apply_execution,
-    custom,
     events_of,
     get_execution,
-    operator,
     pods_of,
     wait_phase,
 )

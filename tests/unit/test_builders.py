@@ -121,8 +121,10 @@ def test_pod_is_locked_down() -> None:
     assert spec["enableServiceLinks"] is False
     assert spec["securityContext"]["runAsNonRoot"] is True
     ids = spec["securityContext"]
-    assert SETTINGS.run_as_id_start <= ids["runAsUser"] < (
-        SETTINGS.run_as_id_start + SETTINGS.run_as_id_count
+    assert (
+        SETTINGS.run_as_id_start
+        <= ids["runAsUser"]
+        < (SETTINGS.run_as_id_start + SETTINGS.run_as_id_count)
     )
     assert ids["runAsGroup"] == ids["fsGroup"] == ids["runAsUser"]
     assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}

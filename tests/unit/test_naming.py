@@ -59,3 +59,14 @@ def test_owner_reference_makes_the_execution_the_controller() -> None:
         "controller": True,
         "blockOwnerDeletion": True,
     }
+
+
+def test_only_the_controller_owner_reference_makes_an_object_ours() -> None:
+    ours = {"metadata": {"ownerReferences": [{"uid": "u-1", "controller": True}]}}
+    assert naming.controlled_by(ours, "u-1")
+    assert not naming.controlled_by(ours, "u-2")
+    # Labels can be copied by anyone; a non-controller reference is not a claim either.
+    labelled = {"metadata": {"labels": {naming.UID_LABEL: "u-1"}}}
+    assert not naming.controlled_by(labelled, "u-1")
+    weak = {"metadata": {"ownerReferences": [{"uid": "u-1", "controller": False}]}}
+    assert not naming.controlled_by(weak, "u-1")

@@ -1,10 +1,12 @@
 """From pod to status: phases, reasons, codes, messages, results, metrics, conditions."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from execution_operator import status
+from execution_operator.validation import parse_spec
 from execution_runner import protocol
 
 UID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -95,12 +97,28 @@ def test_missing_secret_fails_fast_naming_it() -> None:
     assert "Secret 'api-creds' does not exist" in outcome.message
 
 
-def test_image_pull_errors_fail_fast_naming_the_image() -> None:
+def test_image_pull_errors_wait_for_the_start_deadline_then_name_the_image() -> None:
     for reason in ("ErrImagePull", "ImagePullBackOff", "InvalidImageName"):
-        outcome = _classify(_pod("Pending", {"waiting": {"reason": reason, "message": "nope"}}))
-        assert outcome.reason == "PodFailed"
+        pod = _pod("Pending", {"waiting": {"reason": reason, "message": "nope"}})
+        waiting = _classify(pod, startDeadlineSeconds=3600)
+        assert (waiting.phase, waiting.terminal) == ("Pending", False)
+        assert reason in waiting.message
+        outcome = _classify(pod, startDeadlineSeconds=5)
+        assert (outcome.reason, outcome.retryable) == ("StartDeadlineExceeded", True)
         assert "runner:1" in outcome.message
-        assert not outcome.retryable
+
+
+def test_a_pod_running_long_past_its_timeout_is_lost_with_its_node() -> None:
+    pod = _pod("Running", {"running": {"startedAt": CREATED}})
+    later = NOW + timedelta(seconds=200)
+    lost = status.classify_pod(_execution(timeoutSeconds=1), pod, later)
+    assert (lost.phase, lost.reason, lost.retryable) == ("Failed", "NodeLost", True)
+    assert status.classify_pod(_execution(timeoutSeconds=3600), pod, later).phase == "Running"
+    deadline = status.running_deadline(parse_spec(_execution(timeoutSeconds=30)), pod)
+    assert deadline is not None
+    assert deadline - status.parse_time(CREATED) == timedelta(
+        seconds=30 + protocol.DEFAULT_KILL_GRACE_SECONDS + status.NODE_LOST_MARGIN_SECONDS
+    )
 
 
 # --- terminated with a runner report ---
@@ -279,3 +297,13 @@ def test_condition_transition_time_changes_only_with_status() -> None:
     assert conditions["Reconciling"]["lastTransitionTime"] == earlier
     assert conditions["Stalled"]["lastTransitionTime"] == "2026-01-01T00:00:10Z"
     assert conditions["Ready"]["observedGeneration"] == 3
+
+
+@pytest.mark.parametrize(
+    "separator", ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\r"]
+)
+def test_read_result_keeps_line_and_paragraph_separators_inside_the_result(separator: str) -> None:
+    value = {"s": f"a{separator}b"}
+    log = "a log line\n" + protocol.frame_result(value) + "\n"
+    term = {protocol.TerminationKey.RESULT_SHA256: protocol.result_sha256(value)}
+    assert status.read_result(log, term) == status.ResultRead(value=value)

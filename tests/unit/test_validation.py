@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from execution_operator import validation
 from execution_operator.validation import InvalidSpecError, parse_spec, validate_execution
 
 
@@ -182,3 +183,36 @@ def test_parse_spec_raises_with_every_error() -> None:
         parse_spec({"spec": {"env": [{"name": "A"}, {"name": "A"}]}})
     assert len(caught.value.errors) == 2
     assert "spec.code" in str(caught.value)
+
+
+def _nested(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_json_depth_counts_levels_without_recursing() -> None:
+    assert validation.json_depth(1) == 1
+    assert validation.json_depth({"a": [1, {"b": 2}]}) == 4
+    assert validation.json_depth(_nested(100_000)) == 100_000
+
+
+def test_input_nested_too_deep_is_invalid_before_parsing() -> None:
+    limit = validation.MAX_INPUT_DEPTH
+    ok = {"metadata": {"name": "x"}, "spec": {"code": "", "input": _nested(limit)}}
+    assert not any("spec.input" in e for e in validation.validate_execution(ok))
+    deep = {"metadata": {"name": "x"}, "spec": {"code": "", "input": _nested(5_000)}}
+    (error,) = validation.validate_execution(deep)
+    assert error.startswith(f"spec.input: nested 5000 levels deep, more than the {limit} allowed")
+
+
+def test_fields_of_a_newer_crd_are_ignored_not_fatal(caplog: pytest.LogCaptureFixture) -> None:
+    execution = {
+        "metadata": {"name": "x"},
+        "spec": {"code": "result = 1", "futureField": "x", "logs": {"futureLogsField": 3}},
+    }
+    assert validate_execution(execution) == []
+    assert parse_spec(execution).code == "result = 1"
+    assert "spec.futureField" in caplog.text
+    assert "spec.logs.futureLogsField" in caplog.text

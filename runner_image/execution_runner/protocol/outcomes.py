@@ -26,6 +26,12 @@ class Reason:
     INVALID_RESULT: Final = "InvalidResult"
     START_DEADLINE_EXCEEDED: Final = "StartDeadlineExceeded"
     POD_FAILED: Final = "PodFailed"
+    # The pod still claims to run long after the code's deadline: its node is gone.
+    NODE_LOST: Final = "NodeLost"
+    # The API server refused the attempt's Pod or ConfigMap for good (a 4xx).
+    POD_REJECTED: Final = "PodRejected"
+    # Another object holds the attempt's Pod or ConfigMap name: never adopted nor run.
+    NAME_CONFLICT: Final = "NameConflict"
     RUNNER_ERROR: Final = "RunnerError"
     INVALID_SPEC: Final = "InvalidSpec"
     CANCELLED: Final = "Cancelled"

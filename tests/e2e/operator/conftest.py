@@ -1,8 +1,8 @@
-"""Fixtures of the operator's end-to-end tests: CRDs installed, the operator running."""
+"""Fixtures of the operator's end-to-end tests (the operator itself: tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,23 +10,7 @@ from execution_operator import models
 from kubernetes import client
 
 from tests.support import kube
-from tests.support.operator_process import OperatorProcess, install_crds
-
-
-@pytest.fixture(scope="session")
-def operator(
-    kube_api: client.ApiClient, runner_image: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[OperatorProcess]:
-    """One operator for the session; tests that kill it start it again."""
-    install_crds()
-    log = tmp_path_factory.mktemp("operator") / "operator.log"
-    with OperatorProcess(log, runner_image) as process:
-        yield process
-
-
-@pytest.fixture(scope="session")
-def custom(kube_api: client.ApiClient) -> client.CustomObjectsApi:
-    return client.CustomObjectsApi(kube_api)
+from tests.support.operator_process import OperatorProcess
 
 
 @pytest.fixture

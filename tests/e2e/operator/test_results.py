@@ -156,6 +156,20 @@ def test_a_100_kib_result_arrives_whole(apply_execution: Apply, wait_phase: Wait
     assert status["result"] == {"blob": "x" * (100 * 1024), "n": list(range(1000))}
 
 
+@pytest.mark.parametrize("size", ["inline", "from the log"])
+def test_line_and_paragraph_separators_survive_in_results(
+    apply_execution: Apply, wait_phase: Wait, size: str
+) -> None:
+    # Past 4 KiB the result no longer fits the termination message: the log path is used.
+    pad = "" if size == "inline" else "p" * 8192
+    code = f"result = {{'s': 'a\\u2028b\\u2029c\\x85d\\re', 'pad': {pad!r}}}\n"
+    name = "separators-" + ("inline" if size == "inline" else "log")
+    apply_execution(name, {"code": code})
+    status = wait_phase(name)
+    assert status["reason"] == "Completed", status
+    assert status["result"] == {"s": "a\u2028b\u2029c\x85d\re", "pad": pad}
+
+
 def test_a_600_kib_result_is_too_large(apply_execution: Apply, wait_phase: Wait) -> None:
     apply_execution("huge", {"code": "result = 'y' * (600 * 1024)\n"})
     status = wait_phase("huge")

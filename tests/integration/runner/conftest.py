@@ -18,13 +18,37 @@ def workdir() -> Iterator[Workdir]:
 
 
 @pytest.fixture(autouse=True)
-def no_survivors() -> Iterator[None]:
-    """Fails a test whose processes outlive the runner; kills them by pid either way."""
+def no_survivors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails a test whose processes outlive the runner; kills them by pid either way.
+
+    Only processes of this test count: started in its work directory (the runner's
+    and the code's cwd) or naming it, so runs of other trees as the same uid are left alone.
+    """
     uid = NOBODY if os.geteuid() == 0 else os.geteuid()
     before = processes_of(uid) if uid == NOBODY else set()
+    # Set up first, so the work directory is torn down after this check.
+    work = request.getfixturevalue("workdir") if "workdir" in request.fixturenames else None
     yield
-    if uid != NOBODY:
+    if uid != NOBODY or work is None:
         return
-    survivors = processes_of(uid) - before
+    root = str(work.root)
+    survivors = {pid for pid in processes_of(uid) - before if _belongs(pid, root)}
+    described = {pid: _command_line(pid) for pid in sorted(survivors)}
     kill_pids(survivors)
-    assert not survivors, f"processes survived the runner: {sorted(survivors)}"
+    assert not survivors, f"processes survived the runner: {described}"
+
+
+def _belongs(pid: int, root: str) -> bool:
+    try:
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        cwd = ""
+    return cwd.startswith(root) or root in _command_line(pid)
+
+
+def _command_line(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read().replace(b"\0", b" ").decode(errors="replace")[:400]
+    except OSError:
+        return "?"

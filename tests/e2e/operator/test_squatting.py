@@ -1,0 +1,55 @@
+"""Objects under an attempt's name that the Execution did not create are never used."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from execution_operator import naming
+from execution_runner import protocol
+from kubernetes import client
+
+from tests.support import kube
+
+Apply = Callable[..., dict[str, Any]]
+Wait = Callable[..., dict[str, Any]]
+PodsOf = Callable[[str], list[Any]]
+
+
+def test_a_squatted_configmap_for_the_next_attempt_never_runs(
+    apply_execution: Apply,
+    wait_phase: Wait,
+    pods_of: PodsOf,
+    core: client.CoreV1Api,
+    namespace: str,
+) -> None:
+    victim = apply_execution(
+        "victim", {"code": "import time\ntime.sleep(30)\nresult = 'victim'", "retries": 1}
+    )
+    wait_phase("victim", "Running", timeout=60)
+    # Another principal in the namespace predicts attempt 2's name and copies the labels.
+    squatted = naming.execution_object_name(victim, 2)
+    core.create_namespaced_config_map(
+        namespace,
+        client.V1ConfigMap(
+            metadata=client.V1ObjectMeta(name=squatted, labels=naming.owned_labels(victim, 2)),
+            data={protocol.CODE_FILE: "result = 'hijacked'"},
+        ),
+    )
+    (first,) = pods_of(victim["metadata"]["uid"])
+    core.delete_namespaced_pod(first.metadata.name, namespace, grace_period_seconds=0)
+
+    status = wait_phase("victim", timeout=90)
+    assert (status["phase"], status["reason"]) == ("Failed", "NameConflict"), status
+    assert squatted in status["message"]
+    assert status.get("result") != "hijacked"
+    pods = pods_of(victim["metadata"]["uid"])
+    assert [p.metadata.name for p in pods if p.metadata.name == squatted] == []
+    kube.wait_until(
+        lambda: (
+            core.read_namespaced_config_map(squatted, namespace).data
+            == {protocol.CODE_FILE: "result = 'hijacked'"}
+        ),
+        5,
+        "the squatter's ConfigMap to be left as it was",
+    )

@@ -1,0 +1,63 @@
+"""The wake-up heap: deadlines fire once, the earliest ask wins, a stuck thread shows."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Hashable, Iterator
+
+import pytest
+from execution_operator.background import Wakeups
+
+from tests.support.waiting import wait_until
+
+
+@pytest.fixture
+def fired() -> list[Hashable]:
+    return []
+
+
+@pytest.fixture
+def wakeups(fired: list[Hashable]) -> Iterator[Wakeups]:
+    heap = Wakeups(fired.append)
+    heap.start()
+    yield heap
+    heap.stop()
+
+
+def test_a_due_key_fires_once(wakeups: Wakeups, fired: list[Hashable]) -> None:
+    wakeups.at("a", time.time() + 0.05)
+    assert wait_until(lambda: fired == ["a"], 5)
+    wakeups.at("b", time.time())
+    assert wait_until(lambda: fired == ["a", "b"], 5)
+
+
+def test_the_earliest_ask_wins(wakeups: Wakeups, fired: list[Hashable]) -> None:
+    wakeups.at("k", time.time() + 3600)
+    wakeups.at("k", time.time() + 0.05)
+    wakeups.at("k", time.time() + 1800)  # later than the pending ask: ignored
+    wakeups.at("marker", time.time() + 0.3)
+    assert wait_until(lambda: "marker" in fired, 5)
+    assert fired == ["k", "marker"]
+
+
+def test_a_stuck_callback_is_reported_until_it_returns() -> None:
+    release = threading.Event()
+    entered = threading.Event()
+
+    def block(_: Hashable) -> None:
+        entered.set()
+        release.wait(10)
+
+    heap = Wakeups(block)
+    heap.start()
+    try:
+        assert heap.stuck_for() is None
+        heap.at("slow", time.time())
+        assert entered.wait(5)
+        assert wait_until(lambda: (heap.stuck_for() or 0) > 0.05, 5)
+        release.set()
+        assert wait_until(lambda: heap.stuck_for() is None, 5)
+    finally:
+        release.set()
+        heap.stop()
