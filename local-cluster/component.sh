@@ -17,7 +17,11 @@ case "$action" in
     cp "/proc/$pid/cmdline" "$argv_file"
     kill -CONT "$pid" 2>/dev/null || true  # a paused process cannot act on SIGTERM
     kill -TERM "$pid"
-    wait_for 30 "$name (pid $pid) to exit" bash -c "! kill -0 $pid"
+    # kube-apiserver may keep draining long requests past a short wait: then SIGKILL.
+    if ! (wait_for 20 "$name (pid $pid) to exit" bash -c "! kill -0 $pid"); then
+      kill -KILL "$pid" 2>/dev/null || true
+      wait_for 10 "$name (pid $pid) to die" bash -c "! kill -0 $pid"
+    fi
     rm -f "$pid_file"
     log "$name stopped (pid $pid)"
     ;;

@@ -39,8 +39,8 @@ def wait_healthy(core: client.CoreV1Api, timeout: float = 120) -> None:
 @contextmanager
 def stopped(core: client.CoreV1Api, name: str) -> Iterator[None]:
     """`name` stopped for the body of the with-block; started again (and node Ready) after."""
-    component("stop", name)
-    try:
+    try:  # a failed stop may still have ended it: start it again either way
+        component("stop", name)
         yield
     finally:
         component("start", name)
@@ -50,8 +50,8 @@ def stopped(core: client.CoreV1Api, name: str) -> Iterator[None]:
 @contextmanager
 def paused(core: client.CoreV1Api, name: str) -> Iterator[None]:
     """`name` frozen with SIGSTOP for the body of the with-block, SIGCONT after."""
-    component("pause", name)
     try:
+        component("pause", name)
         yield
     finally:
         component("resume", name)
