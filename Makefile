@@ -57,7 +57,13 @@ test-unit: venv ## Tests that need no cluster (unit and runner/collector process
 .PHONY: test
 test: lint cluster-up ## Everything: lint, unit, integration and e2e on the real local cluster.
 	@# pytest's exit status is kept for .ci/run, which treats 5 (no tests) as a failure.
-	KUBECONFIG="$(KUBECONFIG_FILE)" $(VENV)/bin/pytest $(PYTEST_ARGS); rc=$$?; echo $$rc > .pytest-exit; exit $$rc
+	KUBECONFIG="$(KUBECONFIG_FILE)" $(VENV)/bin/pytest --ignore=tests/faults $(PYTEST_ARGS); rc=$$?; echo $$rc > .pytest-exit; exit $$rc
+
+E2E_LOCK ?= /var/lib/execution-operator-e2e.lock
+.PHONY: test-faults
+test-faults: venv cluster-up ## Fault, load and hostile-code suite on the local cluster (FAULTS_FULL=1: full counts); figures in bench/results/faults.json.
+	@# It stops and starts cluster components: the machine-wide e2e lock is held throughout.
+	KUBECONFIG="$(KUBECONFIG_FILE)" flock $(E2E_LOCK) $(VENV)/bin/pytest tests/faults -m faults -p no:cacheprovider $(PYTEST_ARGS)
 
 .PHONY: bench
 bench: venv ## Benchmarks; results written to bench-results/.

@@ -73,6 +73,15 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
   done
 }
 
+start_component() {  # start_component NAME COMMAND... : runs in the namespace, pid and log recorded
+  local name="$1"; shift
+  # The shell records its own pid and then becomes the component (exec), so the
+  # pid file names the component itself, not a wrapper.
+  nsenter --net="/run/netns/$NETNS" setsid sh -c 'echo $$ >"$0"; exec "$@"' \
+    "$PID_DIR/$name.pid" "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null 9>&- &
+  wait_for 5 "$name to start" test -s "$PID_DIR/$name.pid"
+}
+
 kctl() { kubectl --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 
 # One cluster per machine: up/down from several shells or clones take turns

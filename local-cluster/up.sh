@@ -86,18 +86,9 @@ EOF
 }
 write_kubeconfig "$KUBECONFIG_FILE"
 
-start() {  # start NAME COMMAND... : runs in the namespace, pid and log recorded
-  local name="$1"; shift
-  # The shell records its own pid and then becomes the component (exec), so the
-  # pid file names the component itself, not a wrapper.
-  nsenter --net="/run/netns/$NETNS" setsid sh -c 'echo $$ >"$0"; exec "$@"' \
-    "$PID_DIR/$name.pid" "$@" >"$LOG_DIR/$name.log" 2>&1 </dev/null 9>&- &
-  wait_for 5 "$name to start" test -s "$PID_DIR/$name.pid"
-}
-
 # --- etcd ---------------------------------------------------------------------
 mkdir -p "$STATE_DIR/etcd"
-start etcd etcd --name local --data-dir "$STATE_DIR/etcd" \
+start_component etcd etcd --name local --data-dir "$STATE_DIR/etcd" \
   --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
   --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
   --initial-cluster local=http://127.0.0.1:2380 --unsafe-no-fsync
@@ -138,7 +129,7 @@ cat >"$STATE_DIR/cni/net.d/10-local.conflist" <<EOF
   }]
 }
 EOF
-start containerd containerd --config "$STATE_DIR/containerd/config.toml"
+start_component containerd containerd --config "$STATE_DIR/containerd/config.toml"
 wait_for 30 "containerd" ctr --address "$CONTAINERD_SOCK" version
 
 # Images are kept as archives in the cache and imported into each new cluster.
@@ -149,7 +140,7 @@ done
 log "images loaded: $(ctr --address "$CONTAINERD_SOCK" -n k8s.io images ls -q | grep -c . ) refs"
 
 # --- control plane --------------------------------------------------------------
-start kube-apiserver "$KUBE_BIN_DIR/kube-apiserver" \
+start_component kube-apiserver "$KUBE_BIN_DIR/kube-apiserver" \
   --etcd-servers=http://127.0.0.1:2379 \
   --advertise-address="$NODE_IP" --bind-address=0.0.0.0 --secure-port=6443 --insecure-port=0 \
   --cert-dir="$PKI_DIR/apiserver" --token-auth-file="$PKI_DIR/tokens.csv" \
@@ -161,12 +152,12 @@ start kube-apiserver "$KUBE_BIN_DIR/kube-apiserver" \
   --allow-privileged=true --event-ttl=1h
 wait_for 60 "kube-apiserver" kctl get --raw /readyz
 
-start kube-controller-manager "$KUBE_BIN_DIR/kube-controller-manager" \
+start_component kube-controller-manager "$KUBE_BIN_DIR/kube-controller-manager" \
   --kubeconfig="$KUBECONFIG_FILE" --leader-elect=false --port=0 --bind-address=127.0.0.1 \
   --controllers='*,-nodeipam,-nodelifecycle' \
   --service-account-private-key-file="$PKI_DIR/sa.key" \
   --root-ca-file="$PKI_DIR/apiserver/apiserver.crt" --use-service-account-credentials=false
-start kube-scheduler "$KUBE_BIN_DIR/kube-scheduler" \
+start_component kube-scheduler "$KUBE_BIN_DIR/kube-scheduler" \
   --kubeconfig="$KUBECONFIG_FILE" --leader-elect=false --port=0 --bind-address=127.0.0.1
 
 # --- kubelet --------------------------------------------------------------------
@@ -198,7 +189,7 @@ nodeStatusUpdateFrequency: 2s
 # Pods get no resolvers: nothing outside this namespace is to be asked.
 resolvConf: ""
 EOF
-start kubelet "$KUBE_BIN_DIR/kubelet" \
+start_component kubelet "$KUBE_BIN_DIR/kubelet" \
   --config="$STATE_DIR/kubelet/config.yaml" --kubeconfig="$KUBECONFIG_FILE" \
   --root-dir="$STATE_DIR/kubelet" --cert-dir="$STATE_DIR/kubelet/pki" \
   --container-runtime=remote --container-runtime-endpoint="unix://$CONTAINERD_SOCK" \

@@ -76,10 +76,10 @@ def ensure_pod_bridge(core: client.CoreV1Api, namespace: str, image: str) -> Non
 class NetnsLogBackend:
     """`python -m tests.support.log_backend` on POD_GATEWAY:<free port> inside the namespace."""
 
-    def __init__(self, out: Path, host: str = POD_GATEWAY) -> None:
+    def __init__(self, out: Path, host: str = POD_GATEWAY, port: int = 0) -> None:
         self.out = out
         self.host = host
-        self.port = 0
+        self.port = port  # 0: the kernel picks one; a restart keeps the one it got
         self.pid = 0
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -97,7 +97,7 @@ class NetnsLogBackend:
                 "--host",
                 self.host,
                 "--port",
-                "0",  # the kernel picks a free port; the backend prints it
+                str(self.port),  # 0: the kernel picks a free port; the backend prints it
                 "--out",
                 str(self.out),
             ),

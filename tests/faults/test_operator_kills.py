@@ -1,0 +1,136 @@
+"""Scenarios 1 and 10: the operator SIGKILLed at chosen moments, and a burst with restarts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from tests.faults import objects
+from tests.faults.conftest import count
+from tests.support.operator_process import OperatorProcess
+from tests.support.waiting import poll_until
+
+pytestmark = [pytest.mark.faults, pytest.mark.cluster]
+
+Apply = Callable[..., dict[str, Any]]
+# Short but not instant: kills land while pods run and while results are read.
+CODE = "import time\ntime.sleep(data['s'])\nresult = {'i': data['i']}\n"
+MOMENTS = ("attemptRecorded", "podCreated", "resultRead")
+
+
+def _moment_seen(
+    moment: str, custom: client.CustomObjectsApi, core: client.CoreV1Api, namespace: str
+) -> bool:
+    """True while some Execution is at `moment`: the state a kill should catch."""
+    items = objects.executions(custom, namespace)
+    pods, _ = objects.owned(core, namespace)
+    pod_uids = {p.metadata.labels[objects.UID_LABEL] for p in pods}
+    finished = {p.metadata.labels[objects.UID_LABEL] for p in pods if p.status.phase == "Succeeded"}
+    for item in items:
+        status, uid = item.get("status") or {}, item["metadata"]["uid"]
+        if status.get("phase") in objects.TERMINAL:
+            continue
+        if moment == "attemptRecorded" and status.get("attempts") and uid not in pod_uids:
+            return True
+        if moment == "podCreated" and uid in pod_uids and status.get("phase") == "Pending":
+            return True
+        if moment == "resultRead" and uid in finished:
+            return True
+    return False
+
+
+def _kill_and_restart(operator: OperatorProcess) -> None:
+    operator.kill()
+    operator.start()
+
+
+@pytest.mark.scenario("1-operator-sigkill")
+@pytest.mark.timeout(900)
+def test_operator_killed_at_chosen_moments(
+    operator: OperatorProcess,
+    apply_execution: Apply,
+    custom: client.CustomObjectsApi,
+    core: client.CoreV1Api,
+    namespace: str,
+    figures: dict[str, Any],
+) -> None:
+    total, kills = 100, 10
+    per_wave = total // kills
+    caught: list[str] = []
+    for wave in range(kills):
+        for i in range(wave * per_wave, (wave + 1) * per_wave):
+            apply_execution(f"k-{i}", {"code": CODE, "input": {"i": i, "s": (i % 4) * 0.5}})
+        moment = MOMENTS[wave % len(MOMENTS)]
+        seen = poll_until(partial(_moment_seen, moment, custom, core, namespace), 60, 0.02)
+        if seen:
+            caught.append(moment)
+        _kill_and_restart(operator)
+    last_restart = time.monotonic()
+
+    items = objects.wait_all_terminal(custom, namespace, total, timeout=120)
+    drained = time.monotonic() - last_restart
+    pods, maps = objects.owned(core, namespace)
+    counts = objects.one_pod_and_map_per_attempt(items, pods, maps)
+    figures.update(
+        executions=total,
+        kills=kills,
+        killedAt=caught,
+        terminalAfterLastRestartS=round(drained, 1),
+        **counts,
+    )
+    wrong = {
+        e["metadata"]["name"]: e["status"]
+        for e in items
+        if (e["status"].get("phase"), e["status"].get("result"), e["status"].get("attempts"))
+        != ("Succeeded", {"i": int(e["metadata"]["name"][2:])}, 1)
+    }
+    assert not wrong, f"not succeeded exactly once with their own result: {wrong}"
+    assert counts["pods"] == total, counts  # none ran twice
+
+
+@pytest.mark.scenario("10-burst-with-restarts")
+@pytest.mark.timeout(1800)
+def test_burst_with_two_operator_restarts(
+    operator: OperatorProcess,
+    apply_execution: Apply,
+    custom: client.CustomObjectsApi,
+    core: client.CoreV1Api,
+    namespace: str,
+    figures: dict[str, Any],
+) -> None:
+    # Real tiny pods on the one real node (no simulated kubelet): FAULTS_FULL=1 for 1,000.
+    total = count(1000, 150)
+    started = time.monotonic()
+    restarts_at = (total // 3, 2 * total // 3)
+    for i in range(total):
+        apply_execution(f"b-{i}", {"code": "result = data", "input": i})
+        if i in restarts_at:
+            _kill_and_restart(operator)
+    created = time.monotonic()
+    items = objects.wait_all_terminal(custom, namespace, total, timeout=max(300, total * 1.5))
+    drained = time.monotonic() - started
+    pods, maps = objects.owned(core, namespace)
+    counts = objects.one_pod_and_map_per_attempt(items, pods, maps)
+    lost = [
+        e["metadata"]["name"]
+        for e in items
+        if e["status"].get("result") != int(e["metadata"]["name"][2:])
+    ]
+    figures.update(
+        executions=total,
+        restarts=2,
+        podsOn="the real node (tiny real pods)",
+        createSeconds=round(created - started, 1),
+        drainSeconds=round(drained, 1),
+        podsPerSecond=round(counts["pods"] / drained, 2),
+        lost=len(lost),
+        duplicated=counts["pods"] - total,
+        **counts,
+    )
+    assert not lost, f"{len(lost)} without their result: {lost[:10]}"
+    assert counts["pods"] == total, counts
