@@ -154,6 +154,16 @@ def _env_from(spec: models.ExecutionSpec) -> list[dict[str, Any]]:
     return result
 
 
+def _user_env(spec: models.ExecutionSpec) -> list[dict[str, Any]]:
+    """`spec.env` under the runner's marker: only the child sees the plain names."""
+    env = []
+    for var in spec.env or []:
+        entry = _dump(var)
+        entry["name"] = protocol.env_marker_name(var.name)
+        env.append(entry)
+    return env
+
+
 def _runner_env(spec: models.ExecutionSpec, settings: Settings) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [
         {
@@ -186,8 +196,9 @@ def _container(spec: models.ExecutionSpec, settings: Settings) -> dict[str, Any]
         "name": CONTAINER_NAME,
         "image": spec.image or settings.runner_image,
         "imagePullPolicy": settings.image_pull_policy,
+        "command": list(protocol.RUNNER_COMMAND),
         # Runner variables come last: `$(VAR)` in a user value cannot expand to them.
-        "env": [_dump(var) for var in spec.env or []] + _runner_env(spec, settings),
+        "env": _user_env(spec) + _runner_env(spec, settings),
         "envFrom": _env_from(spec),
         "resources": _dump(spec.resources) if spec.resources else settings.default_resources,
         "volumeMounts": [

@@ -123,7 +123,10 @@ class EnvVar(ApiModel):
         min_length=1,
         max_length=256,
         pattern=ENV_NAME_PATTERN,
-        description="Variable name; names starting with EXECUTION_ or KUBERNETES_ are reserved.",
+        description=(
+            "Variable name; names starting with PYTHON, LD_, EXECUTION_ or KUBERNETES_ "
+            "are reserved."
+        ),
     )
     value: str | None = Field(default=None, description="Literal value.")
     value_from: EnvVarSource | None = Field(

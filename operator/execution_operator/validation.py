@@ -16,26 +16,13 @@ from execution_runner import protocol
 from . import models, naming
 from .quantity import parse_quantity
 
-# Names the runner or the pod needs for itself; user env may not set them.
-RESERVED_ENV_PREFIXES: Final = ("EXECUTION_", *protocol.FORBIDDEN_ENV_PREFIXES)
-RESERVED_ENV_NAMES: Final = frozenset(
-    {
-        "PATH",
-        "HOME",
-        "LANG",
-        "TMPDIR",
-        "PYTHONPATH",
-        "PYTHONHOME",
-        "PYTHONSTARTUP",
-        "LD_PRELOAD",
-        "LD_LIBRARY_PATH",
-        # Set from spec.threads.
-        "OMP_NUM_THREADS",
-        "OPENBLAS_NUM_THREADS",
-        "MKL_NUM_THREADS",
-        "NUMEXPR_NUM_THREADS",
-        "NUMBA_NUM_THREADS",
-    }
+# Names the runner sets for the child itself (baseline and thread caps); the rest of the
+# reserved names (PYTHON*, LD_*, EXECUTION_*, KUBERNETES_*) come from the protocol.
+RUNNER_SET_ENV_NAMES: Final = frozenset({*protocol.BASELINE_ENV_DEFAULTS, *protocol.THREAD_CAP_ENV})
+RESERVED_HINT: Final = (
+    "names starting with "
+    + ", ".join(f"{prefix}*" for prefix in protocol.RESERVED_ENV_PREFIXES)
+    + " steer the interpreter or belong to the runner; choose another name"
 )
 # A ConfigMap holds 1 MiB; runner.json needs a little of it.
 MAX_PAYLOAD_BYTES: Final = 1024 * 1024 - 64 * 1024
@@ -122,7 +109,7 @@ def _source_errors(spec: models.ExecutionSpec) -> Iterator[str]:
 
 
 def _reserved_env_name(name: str) -> bool:
-    return name in RESERVED_ENV_NAMES or name.startswith(RESERVED_ENV_PREFIXES)
+    return name in RUNNER_SET_ENV_NAMES or protocol.env_name_reserved(name)
 
 
 def _env_errors(spec: models.ExecutionSpec) -> Iterator[str]:
@@ -134,7 +121,7 @@ def _env_errors(spec: models.ExecutionSpec) -> Iterator[str]:
             yield f"{where}.name: duplicate name {var.name!r} (also spec.env[{first}])"
         first_index.setdefault(var.name, i)
         if _reserved_env_name(var.name):
-            yield f"{where}.name: {var.name!r} is reserved for the runner; choose another name"
+            yield f"{where}.name: {var.name!r} is reserved for the runner; {RESERVED_HINT}"
         if var.value is not None and var.value_from is not None:
             yield f"{where}.valueFrom: set value or valueFrom, not both"
         source = var.value_from

@@ -1,6 +1,6 @@
 """The child process: applies rlimits, then runs the user code as `__main__`.
 
-Run by the runner as a script (`python -P bootstrap.py CODE_PATH REPORT_FD LIMITS_JSON`),
+Run by the runner as a script (`python -I bootstrap.py CODE_PATH REPORT_FD LIMITS_JSON`),
 so it imports only the stdlib and never the runner package. The input document
 arrives on stdin. One JSON report goes to REPORT_FD (a pipe, not stdout), so
 whatever the code prints cannot change it:
@@ -9,6 +9,10 @@ whatever the code prints cannot change it:
     {"status": "error", "error": {type, message, traceback}, "chain": [{type, errno}, ...]}
     {"status": "invalidResult", "message": "..."}
     {"status": "bootstrapError", "message": "..."}
+
+Right before the user code runs, the bootstrap writes STARTED_MARK: the code can
+write to the same fd, so whatever follows the mark is the code's responsibility
+(a "bootstrapError" after it is forged, a user outcome).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
 import sys
 from types import CodeType, ModuleType, TracebackType
 from typing import Any
@@ -24,6 +29,7 @@ STATUS_OK = "ok"
 STATUS_ERROR = "error"
 STATUS_INVALID_RESULT = "invalidResult"
 STATUS_BOOTSTRAP_ERROR = "bootstrapError"
+STARTED_MARK = b"S"
 # Bounds the error report so it always fits the runner's report buffer.
 MAX_ERROR_TEXT = 64 * 1024
 MAX_CHAIN = 8
@@ -188,6 +194,8 @@ def main(argv: list[str]) -> int:
     code_path, fd_text, limits_text = argv[1:4]
     report_fd = int(fd_text)
     os.set_inheritable(report_fd, False)  # processes the code execs never get it
+    # The runner blocks its stop signals (it reads them from a signalfd); the code must not.
+    signal.pthread_sigmask(signal.SIG_SETMASK, ())
     main_pid = os.getpid()
     try:
         apply_rlimits(json.loads(limits_text))
@@ -203,6 +211,7 @@ def main(argv: list[str]) -> int:
     # Line-buffered: prints are not lost when the code is killed on a limit or timeout.
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     _install_logging()
+    os.write(report_fd, STARTED_MARK)
     report, status = run_user_code(code_path, document)
     sys.stdout.flush()
     if os.getpid() != main_pid:

@@ -1,41 +1,62 @@
-"""The user process's environment: only declared names plus a fixed baseline."""
+"""The user process's environment: only declared names plus a fixed baseline.
+
+`spec.env` values reach the runner as `EXECUTION_ENV_<name>` and `envFrom`
+values as `EXECUTION_ENVFROM_<i>_<name>`; the child gets them under the plain
+names. Names that steer process start-up (protocol.env_name_reserved) never pass.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from execution_runner import protocol
 from execution_runner.config import RunnerConfig
 
 
-def _allowed(name: str) -> bool:
-    return not name.startswith(protocol.FORBIDDEN_ENV_PREFIXES)
+def _declared(config: RunnerConfig) -> tuple[str, ...]:
+    return (*config.env, *config.secret_env)
 
 
-def build_child_env(config: RunnerConfig, environ: Mapping[str, str]) -> dict[str, str]:
+def build_child_env(
+    config: RunnerConfig, environ: Mapping[str, str], warn: Callable[[str], None]
+) -> dict[str, str]:
     """Baseline, thread caps, then `envFrom` sources in order, then `env` (which wins).
 
     Declared names missing from the runner's environment (an optional Secret key)
-    are skipped; forbidden prefixes never pass, declared or not.
+    are skipped; reserved names are dropped with a warning, declared or not.
     """
     env = {
         name: environ.get(name, default) for name, default in protocol.BASELINE_ENV_DEFAULTS.items()
     }
     env.update(dict.fromkeys(protocol.THREAD_CAP_ENV, str(config.threads)))
+    dropped: set[str] = set()
     for source in config.env_from:
         for name, value in environ.items():
             stripped = name[len(source.prefix) :]
-            if name.startswith(source.prefix) and stripped and _allowed(stripped):
+            if not name.startswith(source.prefix) or not stripped:
+                continue
+            if protocol.env_name_reserved(stripped):
+                dropped.add(stripped)
+            else:
                 env[stripped] = value
-    for name in (*config.env, *config.secret_env):
-        if name in environ and _allowed(name):
-            env[name] = environ[name]
+    for name in _declared(config):
+        marked = protocol.env_marker_name(name)
+        if protocol.env_name_reserved(name):
+            dropped.add(name)
+        elif marked in environ:
+            env[name] = environ[marked]
+    for name in sorted(dropped):
+        warn(f"{name!r} is reserved (it steers process start-up or the runner); not passed on")
     return env
 
 
 def secret_values(config: RunnerConfig, environ: Mapping[str, str]) -> list[str]:
     """Values that must never leave the pod: secret env, secret envFrom, the log API key."""
-    values = [environ[name] for name in config.secret_env if name in environ]
+    values = [
+        environ[protocol.env_marker_name(name)]
+        for name in config.secret_env
+        if protocol.env_marker_name(name) in environ
+    ]
     for source in config.env_from:
         if source.secret:
             values.extend(v for n, v in environ.items() if n.startswith(source.prefix))

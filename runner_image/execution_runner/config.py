@@ -58,7 +58,7 @@ class RunnerConfig:
         self.timeout_seconds = timeout_seconds
         # Only the limits that are set, keyed by their runner.json names.
         self.rlimits: dict[str, int] = (
-            dict(rlimits) if rlimits is not None else {"stack": protocol.DEFAULT_STACK_BYTES}
+            dict(rlimits) if rlimits is not None else dict(protocol.DEFAULT_RLIMITS)
         )
         self.threads = threads
         self.env = env
@@ -133,12 +133,11 @@ def _rlimits(doc: Mapping[str, Any]) -> dict[str, int]:
     section = _object(doc, "rlimits")
     limits: dict[str, int] = {}
     for key in protocol.RLIMIT_KEYS:
-        if key in section and section[key] is None:
-            continue  # explicitly not set
-        default = protocol.DEFAULT_STACK_BYTES if key == "stack" else None
-        value = section.get(key, default)
+        value = section.get(key)
         if value is None:
-            continue
+            value = protocol.DEFAULT_RLIMITS.get(key)
+        if value is None:
+            continue  # not set
         if not _is_int(value) or value < 0:
             raise _fail(f"rlimits.{key}", "a non-negative integer or null", value)
         limits[key] = int(value)

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import errno
-import json
 import signal
 from typing import Any
 
 from execution_runner import bootstrap, protocol
+from execution_runner.child_report import FORGED, parse_child_report
 from execution_runner.config import RunnerConfig
 from execution_runner.protocol import Reason
 from execution_runner.result import ResultProblem, from_last_line, from_report
 from execution_runner.streams import Line
-from execution_runner.supervise import CANCELLED, TIMEOUT, ChildExit
+from execution_runner.supervise import CANCELLED, SIGNALLED_RUNNER, TIMEOUT, ChildExit
 
 
 class Outcome:
@@ -144,16 +144,6 @@ def from_signal(sig: int, child: ChildExit, config: RunnerConfig, oom_killed: bo
     )
 
 
-def _parse_report(child: ChildExit) -> dict[str, Any] | None:
-    if not child.report or child.report_overflow:
-        return None
-    try:
-        report = json.loads(child.report)
-    except ValueError:
-        return None
-    return report if isinstance(report, dict) else None
-
-
 def _completed(
     report: dict[str, Any] | None, child: ChildExit, config: RunnerConfig, last_line: Line | None
 ) -> Outcome:
@@ -170,6 +160,24 @@ def _completed(
     )
 
 
+def _code_stopped_its_runner(child: ChildExit) -> Outcome:
+    sig, pid = child.runner_signal or (signal.SIGTERM, 0)
+    name = signal.Signals(sig).name if sig in signal.Signals.__members__.values() else str(sig)
+    return Outcome(
+        Reason.USER_ERROR,
+        f"The code (pid {pid}) sent {name} to its runner and was stopped; a run cannot stop "
+        "its own runner: remove the kill (e.g. os.kill(1, ...) or kill -1).",
+    )
+
+
+def _forged() -> Outcome:
+    return Outcome(
+        Reason.USER_ERROR,
+        "The code wrote to the runner's private report channel and was not believed; "
+        "do not write to file descriptors the code did not open.",
+    )
+
+
 def classify(  # noqa: PLR0911  # one return per outcome reads best
     child: ChildExit, config: RunnerConfig, last_line: Line | None, oom_killed: bool
 ) -> Outcome:
@@ -181,16 +189,19 @@ def classify(  # noqa: PLR0911  # one return per outcome reads best
         )
     if child.cause == CANCELLED:
         return Outcome(Reason.CANCELLED, "The execution was cancelled and the code was stopped.")
-    report = _parse_report(child)
-    status = report.get("status") if report else None
-    if report is not None and status == bootstrap.STATUS_BOOTSTRAP_ERROR:
+    if child.cause == SIGNALLED_RUNNER:
+        return _code_stopped_its_runner(child)
+    report = parse_child_report(bytes(child.report), child.report_overflow)
+    if report.status == FORGED:
+        return _forged()
+    if report.status == bootstrap.STATUS_BOOTSTRAP_ERROR:
         return Outcome(
             Reason.RUNNER_ERROR,
-            f"The runner could not start the code: {report.get('message')}; "
+            f"The runner could not start the code: {report.doc['message']}; "
             "check the Execution's rlimits.",
         )
-    if report is not None and status == bootstrap.STATUS_ERROR:
-        return from_exception(report, config)
+    if report.status == bootstrap.STATUS_ERROR:
+        return from_exception(report.doc, config)
     returncode = child.returncode or 0
     if returncode < 0:
         return from_signal(-returncode, child, config, oom_killed)
@@ -200,10 +211,10 @@ def classify(  # noqa: PLR0911  # one return per outcome reads best
             f"The code exited with status {returncode} before it finished; "
             "check its logs and fix the code.",
         )
-    if report is not None and status == bootstrap.STATUS_INVALID_RESULT:
+    if report.status == bootstrap.STATUS_INVALID_RESULT:
         return Outcome(
             Reason.INVALID_RESULT,
-            f"The code's `result` is not JSON ({report.get('message')}); "
+            f"The code's `result` is not JSON ({report.doc['message']}); "
             "assign only JSON-serialisable values (dict, list, str, int, float, bool, None).",
         )
-    return _completed(report, child, config, last_line)
+    return _completed(report.doc or None, child, config, last_line)

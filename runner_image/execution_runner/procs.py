@@ -58,8 +58,11 @@ def list_processes() -> list[ProcInfo]:
     return infos
 
 
-def related_pids(infos: list[ProcInfo], runner_pid: int, child_pid: int) -> set[int]:
-    """Live processes of the child's group or session, or descendants of the runner."""
+def related_pids(
+    infos: list[ProcInfo], runner_pid: int, child_pid: int, zombies: bool = False
+) -> set[int]:
+    """Live (or also zombie) processes of the child's group or session, or the runner's
+    descendants."""
     children: dict[int, list[int]] = {}
     for info in infos:
         children.setdefault(info.ppid, []).append(info.pid)
@@ -73,7 +76,8 @@ def related_pids(infos: list[ProcInfo], runner_pid: int, child_pid: int) -> set[
     live = {
         info.pid
         for info in infos
-        if not info.zombie and (info.pid in descendants or child_pid in (info.pgrp, info.session))
+        if (zombies or not info.zombie)
+        and (info.pid in descendants or child_pid in (info.pgrp, info.session))
     }
     live.discard(runner_pid)
     return live

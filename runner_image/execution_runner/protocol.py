@@ -25,8 +25,28 @@ LOGS_API_KEY_ENV: Final = "EXECUTION_LOGS_API_KEY"
 LOGS_WORKSPACE_ENV: Final = "EXECUTION_LOGS_WORKSPACE"
 POD_NAME_ENV: Final = "EXECUTION_POD_NAME"
 NODE_NAME_ENV: Final = "EXECUTION_NODE_NAME"
-# Names with these prefixes never reach the user process, declared or not.
-FORBIDDEN_ENV_PREFIXES: Final = ("KUBERNETES_", "EXECUTION_LOGS_")
+# How the runner starts (image entrypoint and the pod's command): isolated (-I),
+# so no user-chosen variable or file in the working directory steers its interpreter.
+RUNNER_COMMAND: Final = ("python3", "-I", "-m", "execution_runner")
+# `spec.env[i]` reaches the pod as `EXECUTION_ENV_<name>`: only the child sees the
+# plain name, never the runner's interpreter.
+ENV_MARKER: Final = "EXECUTION_ENV_"
+# Names that change how a process starts or belong to the runner/cluster: refused in
+# `spec.env`, dropped (with a warning on stderr) when they arrive through `envFrom`.
+RESERVED_ENV_PREFIXES: Final = ("PYTHON", "LD_", "EXECUTION_", "KUBERNETES_")
+# Loader/libc variables without one of those prefixes that also steer process start-up.
+RESERVED_ENV_NAMES: Final = frozenset({"GCONV_PATH", "GLIBC_TUNABLES", "LOCPATH", "NLSPATH"})
+
+
+def env_name_reserved(name: str) -> bool:
+    """True for names user env may not set (see RESERVED_ENV_PREFIXES)."""
+    return name.startswith(RESERVED_ENV_PREFIXES) or name in RESERVED_ENV_NAMES
+
+
+def env_marker_name(name: str) -> str:
+    """The container variable that carries `spec.env` entry `name` to the runner."""
+    return ENV_MARKER + name
+
 
 # --- log backend (docs/log-backend.md) ----------------------------------------
 LOGS_WORKSPACE_HEADER: Final = "X-Workspace"
@@ -179,6 +199,11 @@ class TerminationKey:
 # --- runner.json defaults (every key is optional) -----------------------------
 DEFAULT_TIMEOUT_SECONDS: Final = 30
 DEFAULT_STACK_BYTES: Final = 20 * 1024 * 1024
+# RLIMIT_FSIZE when runner.json sets none: no single file (in /tmp or the termination
+# log, which lies outside /tmp's sizeLimit) grows past the default /tmp size.
+DEFAULT_FILE_SIZE_BYTES: Final = 256 * 1024 * 1024
+# Limits that always apply; null or absent in runner.json means the default.
+DEFAULT_RLIMITS: Final = {"stack": DEFAULT_STACK_BYTES, "fileSize": DEFAULT_FILE_SIZE_BYTES}
 DEFAULT_THREADS: Final = 1
 # SIGTERM to the code's process group, then SIGKILL this much later.
 DEFAULT_KILL_GRACE_SECONDS: Final = 2.0

@@ -1,10 +1,12 @@
 """Log records: one line of the user code's output becomes one JSON record.
 
 A line that is a JSON object with a `message` (what the child's `logging` emits)
-keeps its timestamp, level, logger name and message; its other keys become
-attributes. Any other line is a plain record. Every record also carries the
-common attributes (the Execution's identity and `logs.attributes`), which the
-user code cannot override.
+gives the record its message; its other keys, including any `timestamp`,
+`level` and `logger_name` it sets, become attributes. The record's own
+timestamp (arrival), level and logger name (from the stream) are always the
+collector's, so the code cannot backdate or disguise a record. Any other line
+is a plain record. Every record also carries the common attributes (the
+Execution's identity and `logs.attributes`), which the user code cannot override.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ LEVEL: Final = "level"
 LOGGER_NAME: Final = "logger_name"
 MESSAGE: Final = "message"
 ATTRIBUTES: Final = "attributes"
-_FIELDS: Final = frozenset({TIMESTAMP, LEVEL, LOGGER_NAME, MESSAGE, ATTRIBUTES})
 _PLAIN_START: Final = b'{"' + TIMESTAMP.encode() + b'":"'
 _COMPACT: Final = (",", ":")
 # json.dumps of a str without its per-call overhead (the C quoting routine).
@@ -102,43 +103,30 @@ def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
-def _timestamp_of(value: Any, arrival: float) -> str:
-    if isinstance(value, str) and value:
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return format_timestamp(float(value))
-    return format_timestamp(arrival)
-
-
 def parse_line(stream: str, line: str, arrival: float, redact: Redactor) -> dict[str, Any]:
     """The record of one output line; `attributes` holds only the line's own extras."""
     fields = parse_json_fields(line)
+    record = {
+        TIMESTAMP: format_timestamp(arrival),
+        LEVEL: LEVEL_FOR_STREAM[stream],
+        LOGGER_NAME: stream,
+        MESSAGE: redact(line),
+        ATTRIBUTES: {},
+    }
     if fields is None:
-        return {
-            TIMESTAMP: format_timestamp(arrival),
-            LEVEL: LEVEL_FOR_STREAM[stream],
-            LOGGER_NAME: stream,
-            MESSAGE: redact(line),
-            ATTRIBUTES: {},
-        }
+        return record
     if redact:
         # After decoding: a secret may sit JSON-escaped in the line, or as a number.
         fields = redact_value(fields, redact)
-    extras = {key: value for key, value in fields.items() if key not in _FIELDS}
+    extras = {key: value for key, value in fields.items() if key not in (MESSAGE, ATTRIBUTES)}
     nested = fields.get(ATTRIBUTES)
     if isinstance(nested, dict):
         extras.update(nested)
     elif nested is not None:
         extras[ATTRIBUTES] = nested
-    level = fields.get(LEVEL)
-    logger_name = fields.get(LOGGER_NAME)
-    return {
-        TIMESTAMP: _timestamp_of(fields.get(TIMESTAMP), arrival),
-        LEVEL: LEVEL_FOR_STREAM[stream] if level is None else _as_text(level),
-        LOGGER_NAME: stream if logger_name is None else _as_text(logger_name),
-        MESSAGE: _as_text(fields[MESSAGE]),
-        ATTRIBUTES: extras,
-    }
+    record[MESSAGE] = _as_text(fields[MESSAGE])
+    record[ATTRIBUTES] = extras
+    return record
 
 
 class RecordEncoder:

@@ -6,6 +6,7 @@ the log sink (and whatever it imports) is built while the child boots.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -16,12 +17,13 @@ from execution_runner.child_env import build_child_env, secret_values
 from execution_runner.errors import RunnerError
 from execution_runner.outcome import Outcome, classify
 from execution_runner.payload import load_payload
-from execution_runner.protocol import Reason
+from execution_runner.protocol import Reason, TerminationKey
 from execution_runner.redact import Redactor
 from execution_runner.report import exit_status, fit, termination_document
+from execution_runner.signals import SignalChannel
 from execution_runner.sink import NullSink, zero_counters
 from execution_runner.streams import STDOUT, OutputRouter
-from execution_runner.supervise import ChildExit, SignalWakeup, Supervisor
+from execution_runner.supervise import ChildExit, Supervisor
 
 if TYPE_CHECKING:
     from execution_runner.config import RunnerConfig
@@ -58,17 +60,43 @@ def _close_sink(sink: LogSink) -> dict[str, int]:
         return zero_counters()
 
 
+def _valid_text(text: str) -> str:
+    """`text` without lone surrogates (they cannot be UTF-8): each becomes "?"."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def _redacted(outcome: Outcome, redact: Callable[[str], str]) -> Outcome:
-    error = {k: redact(v) for k, v in outcome.error.items()} if outcome.error else None
-    return Outcome(outcome.reason, redact(outcome.message), outcome.result, error)
+    def clean(text: str) -> str:
+        return redact(_valid_text(str(text)))
+
+    error = {k: clean(v) for k, v in outcome.error.items()} if outcome.error else None
+    return Outcome(outcome.reason, clean(outcome.message), outcome.result, error)
 
 
 def _write_termination_message(path: str, data: bytes) -> None:
+    # Never follows a link or blocks on a FIFO the code might have put there; at most 4096 bytes.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
     try:
-        with open(path, "wb") as handle:
-            handle.write(data)
+        fd = os.open(path, flags, 0o644)
+        try:
+            os.write(fd, data[: protocol.TERMINATION_MESSAGE_MAX_BYTES])
+        finally:
+            os.close(fd)
     except OSError as exc:
         _say(f"cannot write the termination message to {path}: {exc.strerror}")
+
+
+def _termination_message(outcome: Outcome, child: ChildExit | None, logs: dict[str, int]) -> bytes:
+    try:
+        return fit(termination_document(outcome, child, logs))
+    except Exception as exc:  # a valid message whatever went wrong above
+        _say(f"termination message failed: {type(exc).__name__}")
+        fallback = {
+            TerminationKey.CODE: outcome.code,
+            TerminationKey.REASON: outcome.reason,
+            TerminationKey.MESSAGE: "The runner could not report the details of this outcome.",
+        }
+        return json.dumps(fallback).encode()
 
 
 def _internal_error(exc: BaseException) -> Outcome:
@@ -90,7 +118,7 @@ def run(sink_factory: SinkFactory, environ: Mapping[str, str] | None = None) -> 
     """Runs the payload's code once and reports; returns the exit status (see ExitStatus)."""
     environ = os.environ if environ is None else environ
     termination_path = environ.get(protocol.TERMINATION_LOG_ENV, protocol.DEFAULT_TERMINATION_LOG)
-    wakeup = SignalWakeup()
+    signals = SignalChannel()
     redact = Redactor(())
     sink: LogSink = NullSink()
     supervisor: Supervisor | None = None
@@ -101,19 +129,19 @@ def run(sink_factory: SinkFactory, environ: Mapping[str, str] | None = None) -> 
         config = payload.config
         redact = Redactor(secret_values(config, environ))
         router = OutputRouter(redact, sys.stdout.buffer, sys.stderr.buffer, config.max_result_bytes)
-        wakeup.drain()
-        if wakeup.stop_requested:
+        signals.drain(None)
+        if signals.stop_requested:
             outcome = Outcome(Reason.CANCELLED, "The execution was cancelled before it started.")
         else:
             oom_before = procs.oom_kill_count()
             supervisor = Supervisor(
-                wakeup,
+                signals,
                 router,
                 report_cap=6 * config.max_result_bytes + REPORT_SLACK_BYTES,
                 timeout=config.timeout_seconds,
                 kill_grace=config.kill_grace_seconds,
             )
-            child_env = build_child_env(config, environ)
+            child_env = build_child_env(config, environ, _say)
             supervisor.start(payload.code_path, payload.input_bytes, config.rlimits, child_env)
             sink = _make_sink(sink_factory, config, redact)
             router.attach(sink)
@@ -138,7 +166,7 @@ def run(sink_factory: SinkFactory, environ: Mapping[str, str] | None = None) -> 
     if outcome.reason == Reason.RUNNER_ERROR:
         _say(outcome.message)
     logs = _close_sink(sink)
-    _write_termination_message(termination_path, fit(termination_document(outcome, child, logs)))
+    _write_termination_message(termination_path, _termination_message(outcome, child, logs))
     # Last line of stdout: the operator reads it through the pod log API.
     sys.stdout.buffer.write(protocol.frame_result(outcome.result, outcome.error).encode() + b"\n")
     sys.stdout.buffer.flush()

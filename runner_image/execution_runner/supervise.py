@@ -1,8 +1,8 @@
 """Starting the child and watching it: pipes drained, timeout and SIGTERM enforced, all reaped.
 
 One thread, one selector: the child's stdout, stderr and report pipe, its stdin
-(the input, written without blocking) and a signal wake-up pipe (SIGCHLD,
-SIGTERM, SIGINT). No preexec_fn: the rlimits are set by the bootstrap, which is
+(the input, written without blocking) and a signalfd (SIGCHLD, SIGTERM, SIGINT
+with their senders: signals.py). No preexec_fn: the rlimits are set by the bootstrap, which is
 safe alongside the collector's threads and lets a bad limit be reported cleanly.
 """
 
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from execution_runner import procs
+from execution_runner.signals import SignalChannel
 from execution_runner.streams import STDERR, STDOUT, OutputRouter
 
 BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap.py")
@@ -29,43 +30,31 @@ CLEANUP_SECONDS = 2.0
 MAX_WAIT_SECONDS = 0.5
 TIMEOUT = "timeout"
 CANCELLED = "cancelled"
-_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-
-def _ignore(signum: int, frame: Any) -> None:
-    pass  # the wake-up fd carries the signal number to the loop
-
-
-class SignalWakeup:
-    """Turns SIGCHLD/SIGTERM/SIGINT into bytes on a pipe the selector watches."""
-
-    def __init__(self) -> None:
-        self.read_fd, write_fd = os.pipe()
-        os.set_blocking(self.read_fd, False)
-        os.set_blocking(write_fd, False)
-        signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
-        for sig in (signal.SIGCHLD, *_STOP_SIGNALS):
-            signal.signal(sig, _ignore)
-        self.stop_requested = False
-
-    def drain(self) -> None:
-        try:
-            received = os.read(self.read_fd, 4096)
-        except BlockingIOError:
-            return
-        if any(sig in received for sig in _STOP_SIGNALS):
-            self.stop_requested = True
+# The code sent a stop signal to its runner: stopped, and a user outcome.
+SIGNALLED_RUNNER = "signalledRunner"
 
 
 class ChildExit:
     """How the child ended, as the runner saw it."""
 
-    __slots__ = ("cause", "report", "report_overflow", "returncode", "rusage", "started_at", "wall")
+    __slots__ = (
+        "cause",
+        "report",
+        "report_overflow",
+        "returncode",
+        "runner_signal",
+        "rusage",
+        "started_at",
+        "wall",
+    )
 
     def __init__(self) -> None:
         self.returncode: int | None = None  # negative: killed by that signal
         self.rusage: Any = None  # resource.struct_rusage of the child and its reaped children
-        self.cause: str | None = None  # TIMEOUT or CANCELLED when the runner stopped it
+        # TIMEOUT, CANCELLED or SIGNALLED_RUNNER when the runner stopped it.
+        self.cause: str | None = None
+        # (signal, sender pid) of the first stop signal the code sent to the runner.
+        self.runner_signal: tuple[int, int] | None = None
         self.report = bytearray()
         self.report_overflow = False
         self.started_at = 0.0  # epoch seconds
@@ -75,13 +64,13 @@ class ChildExit:
 class Supervisor:
     def __init__(
         self,
-        wakeup: SignalWakeup,
+        signals: SignalChannel,
         router: OutputRouter,
         report_cap: int,
         timeout: float,
         kill_grace: float,
     ) -> None:
-        self._wakeup = wakeup
+        self._signals = signals
         self._router = router
         self._report_cap = report_cap
         self._timeout = timeout
@@ -98,7 +87,8 @@ class Supervisor:
     ) -> None:
         report_read, report_write = os.pipe()
         tmpdir = env.get("TMPDIR", "")
-        argv = [sys.executable, "-P", "-B", BOOTSTRAP, code_path, str(report_write)]
+        # -I: no user-chosen PYTHON* variable or file in the cwd steers the bootstrap.
+        argv = [sys.executable, "-I", "-B", BOOTSTRAP, code_path, str(report_write)]
         argv.append(json.dumps(rlimits))
         self.exit.started_at = time.time()
         self._started = time.monotonic()
@@ -123,7 +113,7 @@ class Supervisor:
         self._watch(self._proc.stderr.fileno(), STDERR, self._proc.stderr.close)
         self._watch(report_read, "report", lambda: os.close(report_read))
         self._watch(self._proc.stdin.fileno(), "stdin", self._proc.stdin.close)
-        self._selector.register(self._wakeup.read_fd, selectors.EVENT_READ, "wakeup")
+        self._selector.register(self._signals.fd, selectors.EVENT_READ, "signals")
 
     def _watch(self, fd: int, tag: str, close: Callable[[], None]) -> None:
         os.set_blocking(fd, False)
@@ -143,8 +133,11 @@ class Supervisor:
         while self.exit.returncode is None:
             now = time.monotonic()
             if kill_at is None:
-                if self._wakeup.stop_requested:
+                if self._signals.stop_requested:
                     kill_at = self._stop(CANCELLED, now)
+                elif self._signals.from_code:
+                    self.exit.runner_signal = self._signals.from_code[0]
+                    kill_at = self._stop(SIGNALLED_RUNNER, now)
                 elif now >= deadline:
                     kill_at = self._stop(TIMEOUT, now)
             elif now >= kill_at:
@@ -176,7 +169,7 @@ class Supervisor:
         return now + self._grace
 
     def _has_pipes(self) -> bool:
-        return any(key.data != "wakeup" for key in self._selector.get_map().values())
+        return any(key.data != "signals" for key in self._selector.get_map().values())
 
     def _check_exit(self) -> None:
         assert self._proc is not None
@@ -191,8 +184,8 @@ class Supervisor:
     def _poll(self, timeout: float) -> None:
         for key, _ in self._selector.select(timeout):
             tag = key.data
-            if tag == "wakeup":
-                self._wakeup.drain()
+            if tag == "signals":
+                self._signals.drain(self.pid)
             elif tag == "stdin":
                 self._write_input(key.fd)
             else:

@@ -7,7 +7,6 @@ Same interpreter, same machine, no confinement; best and median of N runs each.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -16,8 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.integration.runner.harness import PYTHON, isolated_start
+
 REPO = Path(__file__).resolve().parents[2]
-PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 HELLO = "print('hello')\nresult = {'greeting': 'hello'}\n"
 RUNS = 30
 
@@ -43,8 +43,6 @@ def run(out_dir: str | Path, runs: int = RUNS) -> dict[str, Any]:
         base_env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": work, "TMPDIR": work}
         runner_env = {
             **base_env,
-            "PYTHONPATH": str(REPO / "runner_image"),
-            "PYTHONDONTWRITEBYTECODE": "1",
             "EXECUTION_PAYLOAD_DIR": work,
             "EXECUTION_TERMINATION_LOG": str(payload / "termination-log"),
         }
@@ -52,7 +50,7 @@ def run(out_dir: str | Path, runs: int = RUNS) -> dict[str, Any]:
         package = REPO / "runner_image" / "execution_runner"
         subprocess.run([PYTHON, "-m", "compileall", "-q", str(package)], check=True)
         bare_argv = [PYTHON, "-c", HELLO]
-        runner_argv = [PYTHON, "-m", "execution_runner"]
+        runner_argv = isolated_start()
         _time(runner_argv, runner_env)  # warm the page cache and .pyc files
         bare, runner, execution_ms = [], [], []
         for _ in range(runs):

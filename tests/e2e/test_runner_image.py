@@ -49,7 +49,7 @@ def test_hello_pod_reports_termination_message_and_framed_result(
         data={"a": 40, "b": 2},
         runner={"env": ["GREETING"], "timeoutSeconds": 20},
         env=[
-            {"name": "GREETING", "value": "hi"},
+            {"name": protocol.env_marker_name("GREETING"), "value": "hi"},
             {"name": "NOT_DECLARED", "value": "must not reach the code"},
         ],
     )
@@ -80,6 +80,17 @@ def test_hello_pod_reports_termination_message_and_framed_result(
     # The code's output is mirrored to the container log, before the result line.
     assert "hello from the pod" in outcome.log_lines[:-1]
     assert any('"a structured record"' in line for line in outcome.log_lines[:-1])
+
+
+def test_the_image_runs_under_any_non_root_uid(
+    core: client.CoreV1Api, namespace: str, runner_image: str
+) -> None:
+    uid = 1_234_567  # no /etc/passwd entry, not the image's USER
+    code = "import os\nopen('/tmp/x', 'w').write('ok')\nresult = [os.getuid(), os.getgid()]\n"
+    outcome = run_runner_pod(core, namespace, "any-uid", runner_image, code, uid=uid)
+
+    assert (outcome.phase, outcome.exit_code) == ("Succeeded", 0), outcome.log
+    assert protocol.parse_framed_result(outcome.last_line) == [uid, uid]
 
 
 def test_failing_code_is_a_user_error_with_its_traceback(

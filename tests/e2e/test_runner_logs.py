@@ -133,7 +133,10 @@ def test_a_secret_value_printed_by_the_code_is_redacted_everywhere(
     )
     env = [
         *_logs_credentials(core, namespace),
-        {"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "app", "key": "token"}}},
+        {
+            "name": protocol.env_marker_name("API_TOKEN"),
+            "valueFrom": {"secretKeyRef": {"name": "app", "key": "token"}},
+        },
     ]
     code = (
         "import logging, os, sys\n"

@@ -72,6 +72,7 @@ def runner_pod_manifest(
     payload: str,
     env: list[dict[str, Any]] | None = None,
     active_deadline_seconds: int = 120,
+    uid: int = 65532,
 ) -> dict[str, Any]:
     """A pod with Pod Security "restricted", a read-only root and the payload mounted."""
     downward = [
@@ -90,8 +91,8 @@ def runner_pod_manifest(
             "terminationGracePeriodSeconds": 10,
             "securityContext": {
                 "runAsNonRoot": True,
-                "runAsUser": 65532,
-                "runAsGroup": 65532,
+                "runAsUser": uid,
+                "runAsGroup": uid,
                 "seccompProfile": {"type": "RuntimeDefault"},
             },
             "containers": [
@@ -100,7 +101,7 @@ def runner_pod_manifest(
                     "image": image,
                     "imagePullPolicy": "Never",
                     "env": downward + (env or []),
-                    "securityContext": kube.restricted_security_context(),
+                    "securityContext": {**kube.restricted_security_context(), "runAsUser": uid},
                     "volumeMounts": [
                         {"name": "tmp", "mountPath": "/tmp"},
                         {
@@ -193,13 +194,15 @@ def run_runner_pod(
     runner: dict[str, Any] | None = None,
     env: list[dict[str, Any]] | None = None,
     timeout: float = 60,
+    uid: int = 65532,
 ) -> PodOutcome:
     """Payload ConfigMap + runner pod; waits for the end and reads what the operator would."""
     core.create_namespaced_config_map(
         namespace, payload_config_map(f"{name}-payload", code, data, runner)
     )
     started = time.monotonic()
-    create_pod(core, namespace, runner_pod_manifest(name, image, f"{name}-payload", env=env))
+    manifest = runner_pod_manifest(name, image, f"{name}-payload", env=env, uid=uid)
+    create_pod(core, namespace, manifest)
     finished = wait_for_pod(core, namespace, name, timeout)
     seconds = time.monotonic() - started
     return PodOutcome(

@@ -194,10 +194,12 @@ def test_env_is_the_users_then_the_runners() -> None:
         SETTINGS,
     )
     env = _container(pod)["env"]
-    assert env[0] == {"name": "TOKEN", "valueFrom": {"secretKeyRef": ref}}
+    # User env only under the marker: the runner's interpreter never sees the plain name.
+    assert env[0] == {"name": "EXECUTION_ENV_TOKEN", "valueFrom": {"secretKeyRef": ref}}
+    assert _container(pod)["command"] == ["python3", "-I", "-m", "execution_runner"]
     names = [e["name"] for e in env]
     assert names == [
-        "TOKEN",
+        "EXECUTION_ENV_TOKEN",
         "EXECUTION_POD_NAME",
         "EXECUTION_NODE_NAME",
         "EXECUTION_LOGS_API_KEY",

@@ -38,7 +38,7 @@ def test_stderr_line_is_plain_error_record() -> None:
     assert (record["level"], record["logger_name"]) == ("ERROR", "stderr")
 
 
-def test_json_log_line_keeps_fields_and_extras() -> None:
+def test_json_log_line_gives_its_message_and_attributes_only() -> None:
     line = json.dumps(
         {
             "timestamp": "2024-05-01T12:00:00Z",
@@ -49,21 +49,29 @@ def test_json_log_line_keeps_fields_and_extras() -> None:
             "attributes": {"run": "r1"},
         }
     )
+    # Timestamp, level and logger are the collector's; the line's own go to attributes.
     assert parse_line("stderr", line, ARRIVAL, NO_SECRETS) == {
-        "timestamp": "2024-05-01T12:00:00Z",
-        "level": "WARNING",
-        "logger_name": "train",
+        "timestamp": "2023-11-14T22:13:20.250000Z",
+        "level": "ERROR",
+        "logger_name": "stderr",
         "message": "loss went up",
-        "attributes": {"epoch": 3, "run": "r1"},
+        "attributes": {
+            "timestamp": "2024-05-01T12:00:00Z",
+            "level": "WARNING",
+            "logger_name": "train",
+            "epoch": 3,
+            "run": "r1",
+        },
     }
 
 
-def test_json_line_without_level_or_logger_takes_the_streams() -> None:
-    record = parse_line("stdout", '{"message": {"k": 1}, "timestamp": 0}', ARRIVAL, NO_SECRETS)
-    assert record["level"] == "INFO"
-    assert record["logger_name"] == "stdout"
+def test_json_line_cannot_backdate_or_disguise_its_record() -> None:
+    line = '{"message": {"k": 1}, "timestamp": 0, "level": "DEBUG", "logger_name": "runner"}'
+    record = parse_line("stdout", line, ARRIVAL, NO_SECRETS)
+    assert (record["level"], record["logger_name"]) == ("INFO", "stdout")
     assert record["message"] == '{"k": 1}'
-    assert record["timestamp"] == "1970-01-01T00:00:00.000000Z"
+    assert record["timestamp"] == "2023-11-14T22:13:20.250000Z"
+    assert record["attributes"] == {"timestamp": 0, "level": "DEBUG", "logger_name": "runner"}
 
 
 def test_json_that_is_not_a_log_object_stays_plain() -> None:

@@ -14,7 +14,14 @@ from execution_runner.errors import RunnerError
 def test_empty_document_takes_documented_defaults() -> None:
     config = parse_runner_config({})
     assert config.timeout_seconds == protocol.DEFAULT_TIMEOUT_SECONDS
-    assert config.rlimits == {"stack": protocol.DEFAULT_STACK_BYTES}
+    assert (
+        config.rlimits
+        == protocol.DEFAULT_RLIMITS
+        == {
+            "stack": protocol.DEFAULT_STACK_BYTES,
+            "fileSize": protocol.DEFAULT_FILE_SIZE_BYTES,
+        }
+    )
     assert config.threads == 1
     assert (config.env, config.secret_env, config.env_from) == ((), (), ())
     assert config.max_result_bytes == protocol.DEFAULT_MAX_RESULT_BYTES
@@ -38,7 +45,8 @@ def test_full_document_and_unknown_keys() -> None:
         }
     )
     assert config.timeout_seconds == 2.5
-    assert config.rlimits == {"memory": 1024, "cpuSeconds": 3}  # explicit null: not set
+    # Null means the default for the limits that always apply.
+    assert config.rlimits == {**protocol.DEFAULT_RLIMITS, "memory": 1024, "cpuSeconds": 3}
     assert [(s.prefix, s.secret) for s in config.env_from] == [
         ("EXECUTION_ENVFROM_0_", False),
         ("EXECUTION_ENVFROM_1_", True),
@@ -76,22 +84,28 @@ def test_child_env_is_declared_names_plus_baseline() -> None:
     config = parse_runner_config(
         {
             "threads": 2,
-            "env": ["A", "MISSING", "KUBERNETES_PORT", "PATH"],
+            "env": ["A", "MISSING", "KUBERNETES_PORT", "PYTHONSTARTUP", "PLAIN_ONLY"],
             "secretEnv": ["S"],
             "envFrom": [{"prefix": "EXECUTION_ENVFROM_0_", "secret": True}],
         }
     )
     environ = {
-        "A": "a",
-        "S": "secret-s",
+        "EXECUTION_ENV_A": "a",
+        "EXECUTION_ENV_S": "secret-s",
+        "EXECUTION_ENV_KUBERNETES_PORT": "443",
+        "EXECUTION_ENV_PYTHONSTARTUP": "/tmp/x.py",
+        # Only marked values are user env: a plain name in the runner's env is the pod's.
+        "PLAIN_ONLY": "pod-level",
         "B": "undeclared",
         "PATH": "/custom",
-        "KUBERNETES_PORT": "443",
         "EXECUTION_ENVFROM_0_X": "from-secret",
         "EXECUTION_ENVFROM_0_EXECUTION_LOGS_API_KEY": "sneaky",
+        "EXECUTION_ENVFROM_0_LD_PRELOAD": "/tmp/evil.so",
+        "EXECUTION_ENVFROM_0_GLIBC_TUNABLES": "x",
         "EXECUTION_LOGS_API_KEY": "logs-key",
     }
-    env = build_child_env(config, environ)
+    warnings: list[str] = []
+    env = build_child_env(config, environ, warnings.append)
     assert env == {
         "PATH": "/custom",
         "HOME": "/tmp",
@@ -102,9 +116,14 @@ def test_child_env_is_declared_names_plus_baseline() -> None:
         "S": "secret-s",
         "X": "from-secret",
     }
+    dropped = ["EXECUTION_LOGS_API_KEY", "GLIBC_TUNABLES", "KUBERNETES_PORT", "LD_PRELOAD"]
+    dropped += ["PYTHONSTARTUP"]
+    assert [w.split("'")[1] for w in warnings] == dropped
     assert sorted(secret_values(config, environ)) == [
+        "/tmp/evil.so",
         "from-secret",
         "logs-key",
         "secret-s",
         "sneaky",
+        "x",
     ]

@@ -58,13 +58,33 @@ def test_env_names_are_unique_and_not_reserved() -> None:
             {"name": "A", "value": "2"},
             {"name": "EXECUTION_LOGS_API_KEY", "value": "3"},
             {"name": "PATH", "value": "/"},
+            {"name": "PYTHONPYCACHEPREFIX", "value": "/tmp/pyc"},
+            {"name": "LD_AUDIT", "value": "/tmp/a.so"},
+            {"name": "KUBERNETES_SERVICE_HOST", "value": "10.0.0.1"},
+            {"name": "GCONV_PATH", "value": "/tmp"},
+            {"name": "PYTHON_OK_IN_THE_MIDDLE_IS_NOT", "value": "x"},
+            {"name": "MY_PYTHONPATH", "value": "fine"},
         ],
     )
+    hint = (
+        "names starting with PYTHON*, LD_*, EXECUTION_*, KUBERNETES_* steer the "
+        "interpreter or belong to the runner; choose another name"
+    )
+    reserved = [
+        (2, "EXECUTION_LOGS_API_KEY"),
+        (3, "PATH"),
+        (4, "PYTHONPYCACHEPREFIX"),
+        (5, "LD_AUDIT"),
+        (6, "KUBERNETES_SERVICE_HOST"),
+        (7, "GCONV_PATH"),
+        (8, "PYTHON_OK_IN_THE_MIDDLE_IS_NOT"),
+    ]
     assert errors == [
         "spec.env[1].name: duplicate name 'A' (also spec.env[0])",
-        "spec.env[2].name: 'EXECUTION_LOGS_API_KEY' is reserved for the runner; "
-        "choose another name",
-        "spec.env[3].name: 'PATH' is reserved for the runner; choose another name",
+        *(
+            f"spec.env[{i}].name: {name!r} is reserved for the runner; {hint}"
+            for i, name in reserved
+        ),
     ]
 
 

@@ -100,9 +100,13 @@ def test_json_and_plain_lines_from_both_streams_carry_identity_and_attributes(
     by_message = {record["message"]: record for record in backend.records()}
     assert set(by_message) == {"loss 0.5", "plain out", "plain err"}
     structured = by_message["loss 0.5"]
-    assert structured["timestamp"] == "2024-05-01T12:00:00Z"
-    assert (structured["level"], structured["logger_name"]) == ("WARNING", "train")
-    assert structured["attributes"]["step"] == 3
+    # The record's own fields are the collector's; the line's are attributes.
+    assert structured["timestamp"] != "2024-05-01T12:00:00Z"
+    assert (structured["level"], structured["logger_name"]) == ("INFO", "stdout")
+    attributes = structured["attributes"]
+    assert (attributes["level"], attributes["logger_name"]) == ("WARNING", "train")
+    assert attributes["timestamp"] == "2024-05-01T12:00:00Z"
+    assert attributes["step"] == 3
     assert (by_message["plain out"]["level"], by_message["plain err"]["level"]) == (
         "INFO",
         "ERROR",

@@ -26,6 +26,7 @@ RUNNER_PACKAGE_ROOT = REPO / "runner_image"
 # Debian's python3 is what the cluster image runs; it is also readable by any uid.
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 NOBODY = 65534
+RUNNER_MODULE = "execution_runner"
 OUTER_NPROC = 256
 
 
@@ -112,8 +113,6 @@ class Workdir:
             "HOME": str(self.tmp),
             "TMPDIR": str(self.tmp),
             "LANG": "C.UTF-8",
-            "PYTHONPATH": str(RUNNER_PACKAGE_ROOT),
-            "PYTHONDONTWRITEBYTECODE": "1",
             protocol.PAYLOAD_DIR_ENV: str(self.payload),
             protocol.TERMINATION_LOG_ENV: str(self.termination_log),
             **extra,
@@ -123,12 +122,25 @@ class Workdir:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def runner_command(module: str = "execution_runner") -> list[str]:
-    return [*confinement(), PYTHON, "-m", module]
+def isolated_start(module: str = RUNNER_MODULE) -> list[str]:
+    """`python3 -I -m execution_runner` as in the image, the package found without PYTHONPATH.
+
+    `-I` ignores PYTHONPATH, so the package roots are put on sys.path by a one-line start-up.
+    """
+    roots = [str(RUNNER_PACKAGE_ROOT)] + ([str(REPO)] if module != RUNNER_MODULE else [])
+    start = (
+        f"import runpy, sys; sys.path[:0] = {roots!r}; "
+        f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
+    )
+    return [PYTHON, "-I", "-B", "-c", start]
+
+
+def runner_command(module: str = RUNNER_MODULE) -> list[str]:
+    return [*confinement(), *isolated_start(module)]
 
 
 def start_runner(
-    workdir: Workdir, env: Mapping[str, str] | None = None, module: str = "execution_runner"
+    workdir: Workdir, env: Mapping[str, str] | None = None, module: str = RUNNER_MODULE
 ) -> subprocess.Popen[str]:
     return subprocess.Popen(
         runner_command(module),
@@ -156,6 +168,11 @@ def finish(proc: subprocess.Popen[str], workdir: Workdir, started: float) -> Run
         seconds=seconds,
         workdir=workdir.root,
     )
+
+
+def user_env(values: Mapping[str, str]) -> dict[str, str]:
+    """`spec.env` values the way the pod carries them: under the runner's marker."""
+    return {protocol.env_marker_name(name): value for name, value in values.items()}
 
 
 def run_prepared(workdir: Workdir, env: Mapping[str, str] | None = None) -> RunnerRun:

@@ -17,6 +17,7 @@ from tests.integration.runner.harness import (
     finish,
     run_payload,
     start_runner,
+    user_env,
     wait_for,
 )
 
@@ -43,20 +44,25 @@ def test_child_sees_exactly_the_declared_environment(workdir: Workdir) -> None:
             "KUBERNETES_SERVICE_HOST",
             "EXECUTION_LOGS_API_KEY",
             "ABSENT",
+            "POD_LEVEL",
         ],
         "secretEnv": ["API_TOKEN"],
         "envFrom": [{"prefix": "EXECUTION_ENVFROM_0_", "secret": False}],
     }
     runner_env = {
-        "GREETING": "hello",
-        "API_TOKEN": SECRET,
+        **user_env({"GREETING": "hello", "API_TOKEN": SECRET}),
         "UNDECLARED": "nope",
+        "POD_LEVEL": "a plain name is the pod's, not the user's",
         "KUBERNETES_SERVICE_HOST": "10.0.0.1",
         "EXECUTION_LOGS_API_KEY": "logs-key-value",
         "EXECUTION_ENVFROM_0_DB_HOST": "db.local",
+        "EXECUTION_ENVFROM_0_PYTHONSTARTUP": "/tmp/evil.py",
+        "EXECUTION_ENVFROM_0_LD_PRELOAD": "/tmp/evil.so",
     }
     run = run_payload(workdir, Payload(DUMP_ENV, config=config), env=runner_env)
     assert run.reason == Reason.COMPLETED
+    for dropped in ("LD_PRELOAD", "PYTHONSTARTUP"):
+        assert f"execution_runner: {dropped!r} is reserved" in run.stderr
     env = run.result["env"]
     baseline = {"PATH", "HOME", "LANG", "TMPDIR"}
     assert set(env) == baseline | set(protocol.THREAD_CAP_ENV) | {
@@ -85,7 +91,7 @@ def test_secret_values_never_leave_the_pod(workdir: Workdir) -> None:
     run = run_payload(
         workdir,
         Payload(code, config={"env": ["API_TOKEN"], "secretEnv": ["API_TOKEN"]}),
-        env={"API_TOKEN": SECRET},
+        env=user_env({"API_TOKEN": SECRET}),
     )
     assert run.reason == Reason.USER_ERROR
     termination = run.workdir.joinpath("out/termination-log").read_text()

@@ -10,12 +10,11 @@ from execution_runner.protocol import Reason
 from execution_runner.redact import REDACTED
 
 from tests.integration.runner.harness import (
-    REPO,
-    RUNNER_PACKAGE_ROOT,
     Payload,
     Workdir,
     finish,
     start_runner,
+    user_env,
 )
 
 
@@ -38,8 +37,7 @@ def test_sink_gets_every_log_line_but_not_the_result(workdir: Workdir) -> None:
     workdir.write_payload(Payload(code, config=config))
     record_file = workdir.tmp / "sink.json"
     env = {
-        "PYTHONPATH": f"{RUNNER_PACKAGE_ROOT}:{REPO}",
-        "TOKEN": "very-secret-token",
+        **user_env({"TOKEN": "very-secret-token"}),
         "RECORDING_SINK_FILE": str(record_file),
     }
     started = time.monotonic()
