@@ -59,9 +59,12 @@ test: lint cluster-up ## Everything: lint, unit, integration and e2e on the real
 	@# pytest's exit status is kept for .ci/run, which treats 5 (no tests) as a failure.
 	KUBECONFIG="$(KUBECONFIG_FILE)" $(VENV)/bin/pytest $(PYTEST_ARGS); rc=$$?; echo $$rc > .pytest-exit; exit $$rc
 
-.PHONY: bench
-bench: venv ## Benchmarks; results written to bench-results/.
-	$(PY) -m tests.bench --out bench-results
+.PHONY: bench bench-quick
+bench: venv cluster-up ## Benchmarks at the full counts; results in bench/results/ (latest.md).
+	KUBECONFIG="$(KUBECONFIG_FILE)" $(PY) -m bench --out bench/results
+
+bench-quick: venv cluster-up ## Benchmarks at reduced counts (a few minutes); bench/results/.
+	KUBECONFIG="$(KUBECONFIG_FILE)" $(PY) -m bench --quick --out bench/results
 
 ##@ Local cluster (real kube-apiserver, kubelet, containerd in a network namespace)
 .PHONY: cluster-up
