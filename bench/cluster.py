@@ -35,14 +35,29 @@ Body = dict[str, Any]
 Event = tuple[str, Body, float]  # type, object, monotonic time seen
 
 
+_held = threading.local()
+
+
 @contextlib.contextmanager
 def e2e_lock() -> Iterator[None]:
-    """The machine-wide lock every operator-against-the-cluster run holds (as `flock` does)."""
-    with open(LOCK_FILE, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    """The machine-wide lock every operator-against-the-cluster run holds (as `flock` does).
+
+    Re-entrant within a thread: a second flock on another descriptor would wait for itself.
+    """
+    if getattr(_held, "depth", 0):
+        _held.depth += 1
         try:
             yield
         finally:
+            _held.depth -= 1
+        return
+    with open(LOCK_FILE, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _held.depth = 1
+        try:
+            yield
+        finally:
+            _held.depth = 0
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 

@@ -21,8 +21,8 @@ from typing import Any
 
 from execution_runner import protocol
 
-OPENSSL_REQ = ("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1")
-OPENSSL_REQ += ("-subj", "/CN=bench-fake-kubelet")
+OPENSSL_REQ: tuple[str, ...] = ("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes")
+OPENSSL_REQ += ("-days", "1", "-subj", "/CN=bench-fake-kubelet")
 HOST_IP = os.environ.get("LOCAL_CLUSTER_HOST_IP", "10.213.0.1")  # local-cluster/lib.sh HOST_IP
 
 
