@@ -50,12 +50,15 @@ def _rss_mib() -> float:
 
 def _collector_child(endpoint: str, lines: int, logs: dict[str, Any]) -> dict[str, Any]:
     """In the child: add `lines` as fast as possible, close, report."""
-    from execution_runner.collector import LogCollector  # noqa: PLC0415
+    from execution_runner.collector.log_collector import LogCollector  # noqa: PLC0415
+    from execution_runner.config import log_settings  # noqa: PLC0415
     from execution_runner.redact import Redactor  # noqa: PLC0415
 
     rss_before = _peak_rss_bytes()
     settings = {"endpoint": endpoint, "attributes": ATTRIBUTES, **logs}
-    collector = LogCollector(settings, IDENTITY, Redactor(["not-in-any-line"]), "key", "ws")
+    collector = LogCollector(
+        log_settings(settings), IDENTITY, Redactor(["not-in-any-line"]), "key", "ws"
+    )
     collector.start()
     started = time.perf_counter()
     rss_samples = []  # (lines added, seconds, current RSS in MiB): the RSS plot

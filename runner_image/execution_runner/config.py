@@ -1,7 +1,8 @@
-"""runner.json, parsed and checked: every key optional, wrong types name the key.
+"""runner.json, parsed and checked in one place: every key optional, wrong types name the key.
 
 Plain classes rather than dataclasses: `dataclasses` imports `inspect` (~20 ms),
-and nothing heavy may load before the user code starts.
+and nothing heavy may load before the user code starts. Keys and defaults are
+the protocol's; unknown keys are ignored (a newer operator may add some).
 """
 
 from __future__ import annotations
@@ -11,6 +12,14 @@ from typing import Any
 
 from execution_runner import protocol
 from execution_runner.errors import RunnerError
+from execution_runner.protocol import (
+    EnvFromKey,
+    LogsKey,
+    LogsOverflow,
+    RunnerConfigKey,
+)
+
+_OVERFLOW_POLICIES = (LogsOverflow.BLOCK, LogsOverflow.DROP)
 
 
 class EnvFromSource:
@@ -23,8 +32,51 @@ class EnvFromSource:
         self.secret = secret
 
 
+class LogSettings:
+    """runner.json `logs`: where and how the collector ships the code's output."""
+
+    __slots__ = (
+        "attributes",
+        "enabled",
+        "endpoint",
+        "flush_interval",
+        "max_batch_bytes",
+        "max_queue_bytes",
+        "overflow",
+    )
+
+    def __init__(
+        self,
+        *,
+        enabled: bool = True,
+        endpoint: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+        flush_interval: float = protocol.DEFAULT_LOGS_FLUSH_INTERVAL_MILLIS / 1000,
+        max_batch_bytes: int = protocol.DEFAULT_LOGS_MAX_BATCH_BYTES,
+        max_queue_bytes: int = protocol.DEFAULT_LOGS_MAX_QUEUE_BYTES,
+        overflow: str = protocol.DEFAULT_LOGS_OVERFLOW,
+    ) -> None:
+        self.enabled = enabled
+        self.endpoint = endpoint
+        self.attributes: dict[str, str] = dict(attributes or {})
+        self.flush_interval = flush_interval  # seconds
+        self.max_batch_bytes = max_batch_bytes
+        self.max_queue_bytes = max_queue_bytes
+        self.overflow = overflow  # a LogsOverflow value
+
+    @property
+    def shipping(self) -> bool:
+        """Lines go to a backend (otherwise they are only mirrored by the runner)."""
+        return self.enabled and bool(self.endpoint)
+
+    @property
+    def wake_bytes(self) -> int:
+        """Queued bytes that start a batch before the flush interval ends."""
+        return max(1, min(self.max_batch_bytes // 4, self.max_queue_bytes // 8))
+
+
 class RunnerConfig:
-    """What the runner needs besides the code and the input; defaults in `protocol`."""
+    """What the runner needs besides the code and the input."""
 
     __slots__ = (
         "env",
@@ -49,7 +101,7 @@ class RunnerConfig:
         env: tuple[str, ...] = (),
         secret_env: tuple[str, ...] = (),
         env_from: tuple[EnvFromSource, ...] = (),
-        logs: Mapping[str, Any] | None = None,
+        logs: LogSettings | None = None,
         max_result_bytes: int = protocol.DEFAULT_MAX_RESULT_BYTES,
         require_result: bool = False,
         execution: Mapping[str, str] | None = None,
@@ -64,7 +116,7 @@ class RunnerConfig:
         self.env = env
         self.secret_env = secret_env
         self.env_from = env_from
-        self.logs: dict[str, Any] = dict(logs or {})
+        self.logs = logs or LogSettings()
         self.max_result_bytes = max_result_bytes
         self.require_result = require_result
         # The Execution's identity (namespace, name, uid, attempt) as strings.
@@ -84,106 +136,140 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _number(doc: Mapping[str, Any], key: str, default: float, minimum: float) -> float:
-    value = doc.get(key)
-    if value is None:
-        return default
-    if not (_is_int(value) or isinstance(value, float)) or not minimum <= value < float("inf"):
-        raise _fail(key, f"a number >= {minimum:g}", value)
-    return float(value)
+class _Section:
+    """One JSON object of runner.json and its path, with typed getters (null = default)."""
+
+    def __init__(self, doc: Any, path: str) -> None:
+        if doc is not None and not isinstance(doc, Mapping):
+            raise _fail(path or "(top level)", "a JSON object", doc)
+        self.doc: Mapping[str, Any] = doc or {}
+        self.path = path
+
+    def where(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+    def section(self, key: str) -> _Section:
+        return _Section(self.doc.get(key), self.where(key))
+
+    def number(self, key: str, default: float, minimum: float) -> float:
+        value = self.doc.get(key)
+        if value is None:
+            return default
+        if not (_is_int(value) or isinstance(value, float)) or not minimum <= value < float("inf"):
+            raise _fail(self.where(key), f"a number >= {minimum:g}", value)
+        return float(value)
+
+    def integer(self, key: str, default: int, minimum: int) -> int:
+        value = self.doc.get(key)
+        if value is None:
+            return default
+        if not _is_int(value) or value < minimum:
+            raise _fail(self.where(key), f"an integer >= {minimum}", value)
+        return int(value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.doc.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise _fail(self.where(key), "true or false", value)
+        return value
+
+    def text(self, key: str, choices: tuple[str, ...] | None = None) -> str | None:
+        value = self.doc.get(key)
+        if value is not None and (not isinstance(value, str) or (choices and value not in choices)):
+            raise _fail(self.where(key), "one of " + ", ".join(choices or ("a string",)), value)
+        return value
+
+    def names(self, key: str) -> tuple[str, ...]:
+        value = self.doc.get(key)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(n, str) and n for n in value):
+            raise _fail(self.where(key), "a list of environment variable names", value)
+        return tuple(value)
+
+    def strings(self) -> dict[str, str]:
+        """The section as a string map (values of other JSON types become their text)."""
+        return {str(key): str(value) for key, value in self.doc.items() if value is not None}
 
 
-def _integer(doc: Mapping[str, Any], key: str, default: int, minimum: int, path: str = "") -> int:
-    value = doc.get(key)
-    if value is None:
-        return default
-    if not _is_int(value) or value < minimum:
-        raise _fail(path + key, f"an integer >= {minimum}", value)
-    return int(value)
-
-
-def _boolean(doc: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = doc.get(key)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise _fail(key, "true or false", value)
-    return value
-
-
-def _object(doc: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = doc.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise _fail(key, "an object", value)
-    return value
-
-
-def _names(doc: Mapping[str, Any], key: str) -> tuple[str, ...]:
-    value = doc.get(key)
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(n, str) and n for n in value):
-        raise _fail(key, "a list of environment variable names", value)
-    return tuple(value)
-
-
-def _rlimits(doc: Mapping[str, Any]) -> dict[str, int]:
-    section = _object(doc, "rlimits")
+def _rlimits(section: _Section) -> dict[str, int]:
     limits: dict[str, int] = {}
     for key in protocol.RLIMIT_KEYS:
-        value = section.get(key)
+        value = section.doc.get(key)
         if value is None:
             value = protocol.DEFAULT_RLIMITS.get(key)
         if value is None:
             continue  # not set
         if not _is_int(value) or value < 0:
-            raise _fail(f"rlimits.{key}", "a non-negative integer or null", value)
+            raise _fail(section.where(key), "a non-negative integer or null", value)
         limits[key] = int(value)
     return limits
 
 
 def _env_from(doc: Mapping[str, Any]) -> tuple[EnvFromSource, ...]:
-    value = doc.get("envFrom")
+    value = doc.get(RunnerConfigKey.ENV_FROM)
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise _fail("envFrom", "a list", value)
+        raise _fail(RunnerConfigKey.ENV_FROM, "a list", value)
     sources = []
     for item in value:
         # A bare string is a marker of a non-secret source.
-        entry = {"prefix": item} if isinstance(item, str) else item
-        prefix = entry.get("prefix") if isinstance(entry, Mapping) else None
-        secret = entry.get("secret", False) if isinstance(entry, Mapping) else None
+        entry = {EnvFromKey.PREFIX: item} if isinstance(item, str) else item
+        if not isinstance(entry, Mapping):
+            raise _fail(f"{RunnerConfigKey.ENV_FROM}[]", "{prefix: string, secret: bool}", item)
+        prefix, secret = entry.get(EnvFromKey.PREFIX), entry.get(EnvFromKey.SECRET, False)
         if not isinstance(prefix, str) or not prefix or not isinstance(secret, bool):
-            raise _fail("envFrom[]", "{prefix: string, secret: bool}", item)
+            raise _fail(f"{RunnerConfigKey.ENV_FROM}[]", "{prefix: string, secret: bool}", item)
         sources.append(EnvFromSource(prefix, secret))
     return tuple(sources)
 
 
-def _execution(doc: Mapping[str, Any]) -> dict[str, str]:
-    section = _object(doc, "execution")
-    return {key: str(value) for key, value in section.items() if value is not None}
+def _logs(section: _Section) -> LogSettings:
+    endpoint = section.text(LogsKey.ENDPOINT)
+    interval_ms = section.integer(
+        LogsKey.FLUSH_INTERVAL_MILLIS, protocol.DEFAULT_LOGS_FLUSH_INTERVAL_MILLIS, 1
+    )
+    return LogSettings(
+        enabled=section.boolean(LogsKey.ENABLED, True),
+        endpoint=endpoint if endpoint and endpoint.strip() else None,
+        attributes=section.section(LogsKey.ATTRIBUTES).strings(),
+        flush_interval=interval_ms / 1000,
+        max_batch_bytes=section.integer(
+            LogsKey.MAX_BATCH_BYTES, protocol.DEFAULT_LOGS_MAX_BATCH_BYTES, 1
+        ),
+        max_queue_bytes=section.integer(
+            LogsKey.MAX_QUEUE_BYTES, protocol.DEFAULT_LOGS_MAX_QUEUE_BYTES, 1
+        ),
+        overflow=section.text(LogsKey.OVERFLOW, _OVERFLOW_POLICIES)
+        or protocol.DEFAULT_LOGS_OVERFLOW,
+    )
+
+
+def log_settings(logs: Any) -> LogSettings:
+    """runner.json `logs` alone (for the collector's tests and benchmarks)."""
+    return _logs(_Section(logs, RunnerConfigKey.LOGS))
 
 
 def parse_runner_config(doc: Any) -> RunnerConfig:
-    """Checks runner.json's parsed JSON; unknown keys are ignored."""
-    if not isinstance(doc, Mapping):
-        raise _fail("(top level)", "a JSON object", doc)
-    logs = _object(doc, "logs")
+    """Checks runner.json's parsed JSON; raises RunnerError naming the first bad key."""
+    top = _Section(doc, "")
+    key = RunnerConfigKey
+    execution = top.section(key.EXECUTION).strings()  # ExecutionKey names, and any others
     return RunnerConfig(
-        timeout_seconds=_number(doc, "timeoutSeconds", protocol.DEFAULT_TIMEOUT_SECONDS, 0.001),
-        rlimits=_rlimits(doc),
-        threads=_integer(doc, "threads", protocol.DEFAULT_THREADS, 1),
-        env=_names(doc, "env"),
-        secret_env=_names(doc, "secretEnv"),
-        env_from=_env_from(doc),
-        logs=logs,
-        max_result_bytes=_integer(doc, "maxResultBytes", protocol.DEFAULT_MAX_RESULT_BYTES, 0),
-        require_result=_boolean(doc, "requireResult", False),
-        execution=_execution(doc),
-        kill_grace_seconds=_number(
-            doc, "killGraceSeconds", protocol.DEFAULT_KILL_GRACE_SECONDS, 0.0
+        timeout_seconds=top.number(key.TIMEOUT_SECONDS, protocol.DEFAULT_TIMEOUT_SECONDS, 0.001),
+        rlimits=_rlimits(top.section(key.RLIMITS)),
+        threads=top.integer(key.THREADS, protocol.DEFAULT_THREADS, 1),
+        env=top.names(key.ENV),
+        secret_env=top.names(key.SECRET_ENV),
+        env_from=_env_from(top.doc),
+        logs=_logs(top.section(key.LOGS)),
+        max_result_bytes=top.integer(key.MAX_RESULT_BYTES, protocol.DEFAULT_MAX_RESULT_BYTES, 0),
+        require_result=top.boolean(key.REQUIRE_RESULT, False),
+        execution=execution,
+        kill_grace_seconds=top.number(
+            key.KILL_GRACE_SECONDS, protocol.DEFAULT_KILL_GRACE_SECONDS, 0.0
         ),
     )

@@ -9,9 +9,9 @@ from typing import Any
 from execution_runner import bootstrap, protocol
 from execution_runner.child_report import FORGED, parse_child_report
 from execution_runner.config import RunnerConfig
+from execution_runner.output import Line
 from execution_runner.protocol import Reason
 from execution_runner.result import ResultProblem, from_last_line, from_report
-from execution_runner.streams import Line
 from execution_runner.supervise import CANCELLED, SIGNALLED_RUNNER, TIMEOUT, ChildExit
 
 

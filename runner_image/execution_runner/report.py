@@ -3,57 +3,73 @@
 from __future__ import annotations
 
 import json
-import time
+from collections.abc import Mapping
 from typing import Any
 
 from execution_runner import protocol
 from execution_runner.outcome import Outcome
-from execution_runner.protocol import ExitStatus, Reason, TerminationKey
+from execution_runner.protocol import (
+    ErrorDoc,
+    ErrorKey,
+    ExitStatus,
+    LogCounters,
+    MetricsDoc,
+    Reason,
+    TerminationKey,
+    TerminationMessage,
+)
 from execution_runner.supervise import ChildExit
 
 TRUNCATION_MARK = "…[truncated]"
+_ERROR = TerminationKey.ERROR
 # Shortened in this order when the message is too long: the traceback keeps its
 # end (the raising frame), the texts keep their start; the error goes before the message.
-SHRINK_ORDER = (("error", "traceback", True), ("error", "message", False), (None, "message", False))
+SHRINK_ORDER = (
+    (_ERROR, ErrorKey.TRACEBACK, True),
+    (_ERROR, ErrorKey.MESSAGE, False),
+    (None, TerminationKey.MESSAGE, False),
+)
 
 
-def metrics(child: ChildExit | None) -> dict[str, Any]:
+def metrics(child: ChildExit | None) -> MetricsDoc:
     if child is None or child.rusage is None:
-        return {"executionMs": 0, "peakRssBytes": 0, "cpuUserSeconds": 0.0, "cpuSystemSeconds": 0.0}
+        return MetricsDoc(executionMs=0, peakRssBytes=0, cpuUserSeconds=0.0, cpuSystemSeconds=0.0)
     usage = child.rusage
-    return {
-        "executionMs": round(child.wall * 1000),
-        "peakRssBytes": usage.ru_maxrss * 1024,  # Linux reports KiB
-        "cpuUserSeconds": round(usage.ru_utime, 3),
-        "cpuSystemSeconds": round(usage.ru_stime, 3),
-    }
-
-
-def rfc3339(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch % 1 * 1e6):06d}Z"
+    return MetricsDoc(
+        executionMs=round(child.wall * 1000),
+        peakRssBytes=usage.ru_maxrss * 1024,  # Linux reports KiB
+        cpuUserSeconds=round(usage.ru_utime, 3),
+        cpuSystemSeconds=round(usage.ru_stime, 3),
+    )
 
 
 def termination_document(
-    outcome: Outcome, child: ChildExit | None, logs: dict[str, int]
-) -> dict[str, Any]:
+    outcome: Outcome, child: ChildExit | None, logs: LogCounters
+) -> TerminationMessage:
     framed = protocol.canonical_json(outcome.result)
-    doc: dict[str, Any] = {
-        TerminationKey.CODE: outcome.code,
-        TerminationKey.REASON: outcome.reason,
-        TerminationKey.MESSAGE: outcome.message,
-        TerminationKey.RESULT_SHA256: protocol.result_sha256(outcome.result),
-        TerminationKey.RESULT_BYTES: len(framed),
-        TerminationKey.METRICS: metrics(child),
-        TerminationKey.LOGS: logs,
-    }
+    doc = TerminationMessage(
+        code=outcome.code,
+        reason=outcome.reason,
+        message=outcome.message,
+        resultSha256=protocol.result_sha256(outcome.result),
+        resultBytes=len(framed),
+        metrics=metrics(child),
+        logs=logs,
+    )
     if child is not None and child.started_at:
-        doc[TerminationKey.STARTED_AT] = rfc3339(child.started_at)
+        doc[TerminationKey.STARTED_AT] = protocol.rfc3339(child.started_at)
     if outcome.error is not None:
-        doc[TerminationKey.ERROR] = dict(outcome.error)
+        doc[TerminationKey.ERROR] = ErrorDoc(
+            type=outcome.error.get(ErrorKey.TYPE, ""),
+            message=outcome.error.get(ErrorKey.MESSAGE, ""),
+            traceback=outcome.error.get(ErrorKey.TRACEBACK, ""),
+        )
+    if outcome.reason == Reason.COMPLETED:
+        doc[TerminationKey.RESULT] = outcome.result  # `fit` drops it if it does not fit
     return doc
 
 
-def _encode(doc: dict[str, Any]) -> bytes:
+def _encode(doc: Mapping[str, Any]) -> bytes:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
 
 
@@ -65,14 +81,16 @@ def _shortened(text: str, keep: int, keep_end: bool) -> str:
     return text[:keep] + TRUNCATION_MARK if keep else ""
 
 
-def fit(doc: dict[str, Any], max_bytes: int = protocol.TERMINATION_MESSAGE_MAX_BYTES) -> bytes:
+def fit(doc: Mapping[str, Any], max_bytes: int = protocol.TERMINATION_MESSAGE_MAX_BYTES) -> bytes:
     """The document as JSON of at most `max_bytes`, shortening the long texts if needed."""
-    doc = {**doc, "error": dict(doc["error"])} if "error" in doc else dict(doc)
+    doc = {**doc, _ERROR: dict(doc[_ERROR])} if _ERROR in doc else dict(doc)
+    if TerminationKey.RESULT in doc and len(_encode(doc)) > max_bytes:
+        del doc[TerminationKey.RESULT]  # the framed result line carries it
     for section, key, keep_end in SHRINK_ORDER:
         if len(_encode(doc)) <= max_bytes:
             break
         if section is None:
-            doc.pop("error", None)  # the sentence matters more than the details
+            doc.pop(_ERROR, None)  # the sentence matters more than the details
         holder = doc.get(section, {}) if section else doc
         text = holder.get(key)
         if not isinstance(text, str):

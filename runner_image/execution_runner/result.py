@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from execution_runner import protocol
+from execution_runner.output import Line
 from execution_runner.protocol import Reason
-from execution_runner.streams import Line
 
 
 class ResultProblem(Exception):

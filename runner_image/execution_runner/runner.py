@@ -16,13 +16,14 @@ from execution_runner import procs, protocol
 from execution_runner.child_env import build_child_env, secret_values
 from execution_runner.errors import RunnerError
 from execution_runner.outcome import Outcome, classify
+from execution_runner.output import OutputRouter
 from execution_runner.payload import load_payload
-from execution_runner.protocol import Reason, TerminationKey
+from execution_runner.protocol import LogCounters, Reason, TerminationKey
 from execution_runner.redact import Redactor
 from execution_runner.report import exit_status, fit, termination_document
 from execution_runner.signals import SignalChannel
-from execution_runner.sink import NullSink, zero_counters
-from execution_runner.streams import STDOUT, OutputRouter
+from execution_runner.sink import NullSink
+from execution_runner.streams import STDOUT
 from execution_runner.supervise import ChildExit, Supervisor
 
 if TYPE_CHECKING:
@@ -52,12 +53,12 @@ def _make_sink(factory: SinkFactory, config: RunnerConfig, redact: Redactor) -> 
     return sink
 
 
-def _close_sink(sink: LogSink) -> dict[str, int]:
+def _close_sink(sink: LogSink) -> LogCounters:
     try:
-        return {**zero_counters(), **sink.close(LOGS_FLUSH_SECONDS)}
+        return sink.close(LOGS_FLUSH_SECONDS)
     except Exception as exc:
         _say(f"log flush failed: {type(exc).__name__}")
-        return zero_counters()
+        return protocol.zero_log_counters()
 
 
 def _valid_text(text: str) -> str:
@@ -86,7 +87,7 @@ def _write_termination_message(path: str, data: bytes) -> None:
         _say(f"cannot write the termination message to {path}: {exc.strerror}")
 
 
-def _termination_message(outcome: Outcome, child: ChildExit | None, logs: dict[str, int]) -> bytes:
+def _termination_message(outcome: Outcome, child: ChildExit | None, logs: LogCounters) -> bytes:
     try:
         return fit(termination_document(outcome, child, logs))
     except Exception as exc:  # a valid message whatever went wrong above

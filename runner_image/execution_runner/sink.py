@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from execution_runner import protocol
+from execution_runner.protocol import LogCounters
 
 if TYPE_CHECKING:
     from execution_runner.config import RunnerConfig
@@ -22,17 +23,17 @@ class LogSink(Protocol):
         Thread-safe, non-blocking, never raises.
         """
 
-    def close(self, deadline_seconds: float) -> dict[str, int]:
-        """Final flush within the deadline; returns the counters in LOGS_COUNTER_KEYS."""
+    def ready(self) -> bool:
+        """False while the runner should stop reading the code's output (backpressure)."""
+        ...
+
+    def close(self, deadline_seconds: float) -> LogCounters:
+        """Final flush within the deadline; returns the counters."""
         ...
 
 
 # Called once the child has started, so a collector's imports do not delay the code.
 SinkFactory = Callable[["RunnerConfig", "Redactor"], LogSink]
-
-
-def zero_counters() -> dict[str, int]:
-    return dict.fromkeys(protocol.LOGS_COUNTER_KEYS, 0)
 
 
 class NullSink:
@@ -44,15 +45,18 @@ class NullSink:
     def add(self, stream: str, line: str) -> None:
         pass
 
-    def close(self, deadline_seconds: float) -> dict[str, int]:
-        return zero_counters()
+    def ready(self) -> bool:
+        return True
+
+    def close(self, deadline_seconds: float) -> LogCounters:
+        return protocol.zero_log_counters()
 
 
 def collector_sink_factory(config: RunnerConfig, redact: Redactor) -> LogSink:
     """The log collector, identified by the Execution and this pod."""
     import os  # noqa: PLC0415 - imported once the child runs, off the start-up path
 
-    from execution_runner.collector import LogCollector  # noqa: PLC0415
+    from execution_runner.collector.log_collector import LogCollector  # noqa: PLC0415
 
     identity = {
         **config.execution,

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 from execution_runner import procs
+from execution_runner.output import OutputRouter
 from execution_runner.signals import SignalChannel
-from execution_runner.streams import STDERR, STDOUT, OutputRouter
+from execution_runner.streams import STDERR, STDOUT
 
 BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap.py")
 READ_CHUNK = 64 * 1024
@@ -28,6 +29,8 @@ READ_CHUNK = 64 * 1024
 CLEANUP_SECONDS = 2.0
 # Upper bound of one wait, so a lost wake-up can never stall the loop.
 MAX_WAIT_SECONDS = 0.5
+# While the log sink holds the code's output back: how often to look for room again.
+BACKPRESSURE_POLL_SECONDS = 0.005
 TIMEOUT = "timeout"
 CANCELLED = "cancelled"
 # The code sent a stop signal to its runner: stopped, and a user outcome.
@@ -80,6 +83,8 @@ class Supervisor:
         self._input = b""
         # How to close each watched fd: Popen's pipes through their file objects.
         self._closers: dict[int, Callable[[], None]] = {}
+        # Output pipes not read for now (backpressure): the code's writes wait.
+        self._paused: dict[int, str] = {}
         self.exit = ChildExit()
 
     def start(
@@ -144,8 +149,12 @@ class Supervisor:
                 procs.signal_all(self.pid, signal.SIGKILL)
                 kill_at = float("inf")
             next_event = deadline if kill_at is None else kill_at
-            self._poll(min(max(0.0, next_event - now), MAX_WAIT_SECONDS))
+            wait = min(max(0.0, next_event - now), MAX_WAIT_SECONDS)
+            if not self._backpressure(kill_at is None):
+                wait = min(wait, BACKPRESSURE_POLL_SECONDS)
+            self._poll(wait)
             self._check_exit()
+        self._backpressure(False)  # what is left in the pipes is read whatever the sink says
         # Nothing the code started outlives it, whether it finished or not.
         cleanup_deadline = time.monotonic() + CLEANUP_SECONDS
         procs.kill_all(self.pid, cleanup_deadline)
@@ -162,6 +171,20 @@ class Supervisor:
             procs.signal_all(self.pid, signal.SIGKILL)
             self._proc.wait()
             procs.kill_all(self.pid, time.monotonic() + CLEANUP_SECONDS)
+
+    def _backpressure(self, allowed: bool) -> bool:
+        """Pauses or resumes reading the code's output; True when it is being read."""
+        hold = allowed and not self._router.ready()
+        if hold:
+            for key in list(self._selector.get_map().values()):
+                if key.data in (STDOUT, STDERR):
+                    self._selector.unregister(key.fd)
+                    self._paused[key.fd] = key.data
+        else:
+            for fd, tag in self._paused.items():
+                self._selector.register(fd, selectors.EVENT_READ, tag)
+            self._paused.clear()
+        return not hold
 
     def _stop(self, cause: str, now: float) -> float:
         self.exit.cause = cause

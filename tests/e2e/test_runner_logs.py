@@ -7,6 +7,7 @@ import subprocess
 from typing import Any
 
 from execution_runner import protocol
+from execution_runner.collector.backend_client import LOGS_BATCH_ID_HEADER, LOGS_WORKSPACE_HEADER
 from execution_runner.redact import REDACTED
 from kubernetes import client
 
@@ -72,12 +73,12 @@ def test_every_line_reaches_the_backend_once_in_order_with_identity(
     records = pod_log_backend.records()
     assert [r["message"] for r in records] == expected  # every line, in order, exactly once
     assert all(r["status"] == 200 for r in requests)
-    batch_ids = [r["headers"][protocol.LOGS_BATCH_ID_HEADER.lower()] for r in requests]
+    batch_ids = [r["headers"][LOGS_BATCH_ID_HEADER.lower()] for r in requests]
     assert len(set(batch_ids)) == len(batch_ids)  # no batch was sent twice
     for request in requests:
         headers = request["headers"]
         assert headers["authorization"] == f"Bearer {API_KEY}"
-        assert headers[protocol.LOGS_WORKSPACE_HEADER.lower()] == WORKSPACE
+        assert headers[LOGS_WORKSPACE_HEADER.lower()] == WORKSPACE
         assert headers["content-encoding"] == "gzip"
         assert {k: request["body"][k] for k in ATTRIBUTES} == ATTRIBUTES
     identity = {

@@ -7,15 +7,17 @@ import json
 
 import pytest
 from execution_runner import protocol
-from execution_runner.backend_client import (
+from execution_runner.collector.backend_client import (
+    LOGS_WORKSPACE_HEADER,
     RETRY_MAX_SECONDS,
     backoff_delay,
     classify,
     request_headers,
 )
-from execution_runner.batching import BatchBuilder, body_prefix
-from execution_runner.line_queue import LineQueue, charged_bytes
-from execution_runner.log_settings import log_settings
+from execution_runner.collector.batching import BatchBuilder, body_prefix
+from execution_runner.collector.line_queue import LineQueue, charged_bytes
+from execution_runner.config import log_settings
+from execution_runner.errors import RunnerError
 
 
 def record(i: int) -> bytes:
@@ -79,13 +81,16 @@ def test_queue_drops_and_counts_overflow_and_never_exceeds_its_bound() -> None:
 
 
 def test_settings_defaults_and_bad_values() -> None:
-    settings = log_settings(
-        {"endpoint": "http://b/logs", "maxBatchBytes": True, "maxQueueBytes": -1}
-    )
+    settings = log_settings({"endpoint": "http://b/logs", "maxBatchBytes": None})
     assert settings.shipping
     assert settings.flush_interval == 1.0
     assert settings.max_batch_bytes == protocol.DEFAULT_LOGS_MAX_BATCH_BYTES
     assert settings.max_queue_bytes == protocol.DEFAULT_LOGS_MAX_QUEUE_BYTES
+    assert settings.overflow == protocol.LogsOverflow.BLOCK
+    # One strict parser: a wrong value names its key instead of silently becoming a default.
+    for bad in ({"maxBatchBytes": True}, {"maxQueueBytes": -1}, {"overflow": "spill"}):
+        with pytest.raises(RunnerError, match=f"logs.{next(iter(bad))}"):
+            log_settings(bad)
     assert not log_settings({}).shipping
     assert not log_settings({"endpoint": "http://b", "enabled": False}).shipping
     assert log_settings({"flushIntervalMillis": 250}).flush_interval == 0.25
@@ -97,7 +102,7 @@ def test_headers() -> None:
         "Content-Encoding": "gzip",
         "User-Agent": "execution-runner",
         "Authorization": "Bearer k",
-        protocol.LOGS_WORKSPACE_HEADER: "ws",
+        LOGS_WORKSPACE_HEADER: "ws",
     }
     assert "Authorization" not in request_headers(None, None)
 

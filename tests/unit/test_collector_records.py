@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from execution_runner.records import (
+from execution_runner.collector.records import (
     IDENTITY_PREFIX,
     RecordEncoder,
     common_attributes,
-    format_timestamp,
     parse_line,
 )
+from execution_runner.protocol import rfc3339
 from execution_runner.redact import REDACTED, Redactor
 
 NO_SECRETS = Redactor([])
@@ -19,8 +19,8 @@ IDENTITY = {"namespace": "team-a", "name": "hello", "uid": "u-1", "pod": "p-1", 
 
 
 def test_timestamp_is_rfc3339_utc_with_microseconds() -> None:
-    assert format_timestamp(ARRIVAL) == "2023-11-14T22:13:20.250000Z"
-    assert format_timestamp(0.9999999) == "1970-01-01T00:00:01.000000Z"
+    assert rfc3339(ARRIVAL) == "2023-11-14T22:13:20.250000Z"
+    assert rfc3339(0.9999999) == "1970-01-01T00:00:01.000000Z"
 
 
 def test_stdout_line_is_plain_info_record() -> None:

@@ -27,7 +27,8 @@ def test_empty_document_takes_documented_defaults() -> None:
     assert config.max_result_bytes == protocol.DEFAULT_MAX_RESULT_BYTES
     assert config.require_result is False
     assert config.kill_grace_seconds == protocol.DEFAULT_KILL_GRACE_SECONDS
-    assert (config.logs, config.execution) == ({}, {})
+    assert config.execution == {}
+    assert (config.logs.endpoint, config.logs.shipping) == (None, False)
 
 
 def test_full_document_and_unknown_keys() -> None:
@@ -51,7 +52,7 @@ def test_full_document_and_unknown_keys() -> None:
         ("EXECUTION_ENVFROM_0_", False),
         ("EXECUTION_ENVFROM_1_", True),
     ]
-    assert config.logs == {"endpoint": "http://x"}
+    assert (config.logs.endpoint, config.logs.shipping) == ("http://x", True)
     assert config.execution == {"name": "n", "attempt": "1"}
 
 

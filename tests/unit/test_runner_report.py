@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 from execution_runner import protocol
+from execution_runner.outcome import Outcome
+from execution_runner.output import LineSplitter, log_text
 from execution_runner.procs import parse_stat, related_pids
 from execution_runner.protocol import ExitStatus, Reason
-from execution_runner.report import TRUNCATION_MARK, exit_status, fit
-from execution_runner.streams import LineSplitter, log_text
+from execution_runner.protocol import zero_log_counters as zero_counters
+from execution_runner.report import TRUNCATION_MARK, exit_status, fit, termination_document
 
 
 def _doc(traceback: str, message: str = "boom") -> dict[str, object]:
@@ -89,3 +91,33 @@ def test_related_pids_follow_descendants_group_and_session() -> None:
         parse_stat("99 (unrelated) S 1 99 99"),
     ]
     assert related_pids(infos, runner_pid=10, child_pid=11) == {11, 12, 13, 14}
+
+
+def _completed(result: object) -> bytes:
+    outcome = Outcome(Reason.COMPLETED, "The code completed.", result=result)
+    return fit(termination_document(outcome, None, zero_counters()))
+
+
+def test_small_result_travels_inline_with_its_checksum() -> None:
+    result = {"greeting": "hello", "values": list(range(100))}
+    message = json.loads(_completed(result))
+    assert message[protocol.TerminationKey.RESULT] == result
+    assert message[protocol.TerminationKey.RESULT_SHA256] == protocol.result_sha256(result)
+    assert message[protocol.TerminationKey.RESULT_BYTES] == len(protocol.canonical_json(result))
+
+
+def test_result_that_does_not_fit_is_left_to_the_framed_line() -> None:
+    result = {"blob": "x" * 5000}
+    data = _completed(result)
+    message = json.loads(data)
+    assert len(data) <= protocol.TERMINATION_MESSAGE_MAX_BYTES
+    assert protocol.TerminationKey.RESULT not in message
+    assert message[protocol.TerminationKey.RESULT_SHA256] == protocol.result_sha256(result)
+    assert message[protocol.TerminationKey.MESSAGE] == "The code completed."
+
+
+def test_null_result_is_inline_and_failures_carry_none() -> None:
+    assert json.loads(_completed(None))[protocol.TerminationKey.RESULT] is None
+    failed = Outcome(Reason.USER_ERROR, "The code raised E: x.")
+    message = json.loads(fit(termination_document(failed, None, zero_counters())))
+    assert protocol.TerminationKey.RESULT not in message

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from execution_runner.collector import LogCollector
+from execution_runner.collector.log_collector import LogCollector
+from execution_runner.config import log_settings
 from execution_runner.redact import Redactor
 
 from tests.support.log_backend import LogBackend
@@ -39,7 +40,9 @@ def make_collector() -> Iterator[CollectorFactory]:
 
     def make(endpoint: str | None, secrets: tuple[str, ...] = (), **logs: Any) -> LogCollector:
         settings = {"endpoint": endpoint, "attributes": ATTRIBUTES, **logs}
-        collector = LogCollector(settings, IDENTITY, Redactor(secrets), API_KEY, WORKSPACE)
+        collector = LogCollector(
+            log_settings(settings), IDENTITY, Redactor(secrets), API_KEY, WORKSPACE
+        )
         collector.start()
         made.append(collector)
         return collector

@@ -10,7 +10,8 @@ import threading
 from typing import IO
 
 from execution_runner import protocol
-from execution_runner.collector import LogCollector
+from execution_runner.collector.backend_client import LOGS_BATCH_ID_HEADER, LOGS_WORKSPACE_HEADER
+from execution_runner.collector.log_collector import LogCollector
 from execution_runner.redact import REDACTED
 
 from tests.support.log_backend import LogBackend
@@ -71,8 +72,8 @@ def test_requests_are_gzip_json_with_auth_and_workspace_headers(
     assert request.headers["content-encoding"] == "gzip"
     assert request.headers["content-type"] == "application/json"
     assert request.headers["authorization"] == f"Bearer {API_KEY}"
-    assert request.headers[protocol.LOGS_WORKSPACE_HEADER.lower()] == WORKSPACE
-    assert request.headers[protocol.LOGS_BATCH_ID_HEADER.lower()] == f"{IDENTITY['pod']}-1"
+    assert request.headers[LOGS_WORKSPACE_HEADER.lower()] == WORKSPACE
+    assert request.headers[LOGS_BATCH_ID_HEADER.lower()] == f"{IDENTITY['pod']}-1"
     body = json.loads(gzip.decompress(request.raw))
     assert body == {**ATTRIBUTES, "logs": body["logs"]}
     assert list(body) == ["optimization_id", "job_id", "logs"]

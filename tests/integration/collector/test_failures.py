@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from execution_runner.line_queue import charged_bytes
+from execution_runner import protocol
+from execution_runner.collector.line_queue import charged_bytes
 
 from tests.support.log_backend import LogBackend, closed_port
 from tests.support.waiting import wait_until
@@ -67,7 +68,10 @@ def test_backend_down_for_the_whole_run_costs_at_most_the_deadline(
     line = "x" * 200
     bound = 1000 * charged_bytes(line)
     collector = make_collector(
-        f"http://127.0.0.1:{closed_port()}/logs", maxQueueBytes=bound, flushIntervalMillis=50
+        f"http://127.0.0.1:{closed_port()}/logs",
+        maxQueueBytes=bound,
+        flushIntervalMillis=50,
+        overflow=protocol.LogsOverflow.DROP,  # add() here does not wait for ready()
     )
     started = time.monotonic()
     for _ in range(5000):

@@ -27,6 +27,9 @@ class RecordingSink:
     def add(self, stream: str, line: str) -> None:
         self.lines.append([stream, line])
 
+    def ready(self) -> bool:
+        return True
+
     def close(self, deadline_seconds: float) -> dict[str, int]:
         with open(self.path, "w") as handle:
             json.dump(

@@ -7,6 +7,7 @@ import json
 import textwrap
 
 from execution_runner import protocol
+from execution_runner.output import MAX_LOG_LINE_BYTES
 from execution_runner.protocol import ExitStatus, Reason
 
 from tests.integration.runner.harness import Payload, Workdir, run_payload, run_prepared
@@ -38,6 +39,7 @@ def test_completed_result_global_wins_over_prints(workdir: Workdir) -> None:
     assert (term["code"], term["reason"]) == (200, Reason.COMPLETED)
     assert term["resultSha256"] == run.framed["sha256"] == protocol.result_sha256(run.result)
     assert term["resultBytes"] == len(protocol.canonical_json(run.result))
+    assert term[protocol.TerminationKey.RESULT] == run.result  # small: inline as well
     assert set(term["metrics"]) == {
         "executionMs",
         "peakRssBytes",
@@ -233,7 +235,7 @@ def test_structured_logging_records(workdir: Workdir) -> None:
 def test_long_lines_are_truncated_with_a_marker(workdir: Workdir) -> None:
     run = run_payload(workdir, Payload("import sys\nprint('z' * 200000, file=sys.stderr)\n"))
     line = next(line for line in run.stderr.splitlines() if line.startswith("zzz"))
-    assert len(line) < protocol.MAX_LOG_LINE_BYTES + 200
+    assert len(line) < MAX_LOG_LINE_BYTES + 200
     assert "[truncated: line of 200000 bytes" in line
 
 

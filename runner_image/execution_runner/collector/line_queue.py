@@ -1,7 +1,12 @@
 """The collector's queue: raw output lines waiting to be shipped, bounded in bytes.
 
-`put` never blocks: a line that does not fit is dropped and counted. A line
-taken by the shipping thread stays charged until it is compressed into a batch.
+`put` never blocks. When the queue is full, what happens depends on the overflow
+policy (protocol.LogsOverflow): with BLOCK, while the backend accepts, the line is
+taken anyway (the queue overshoots by at most what the runner read at once) and
+`ready()` turns False, so the runner stops reading the code's output and the
+code's writes wait; while the backend is down or failing, and always with DROP,
+a line that does not fit is dropped and counted. A line taken by the shipping
+thread stays charged until it is compressed into a batch.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ from typing import Final, NamedTuple
 
 # Memory of one queued line beyond its text: tuple, float, deque slot, allocator rounding.
 LINE_OVERHEAD_BYTES: Final = 128
+# With BLOCK, how far past its bound the queue may grow while the reader has not
+# yet seen ready() turn False (one read of 64 KiB of tiny lines is ~6 MiB charged).
+# Past it, lines are dropped even with BLOCK, so memory stays bounded for any caller.
+BLOCK_SLACK_BYTES: Final = 16 * 1024 * 1024
 
 
 class QueuedLine(NamedTuple):
@@ -31,8 +40,11 @@ def charged_bytes(line: str) -> int:
 class LineQueue:
     """FIFO of lines plus the lifecycle flags the shipping thread waits on."""
 
-    def __init__(self, max_bytes: int, wake_bytes: int) -> None:
+    def __init__(self, max_bytes: int, wake_bytes: int, block: bool = False) -> None:
         self.max_bytes = max_bytes
+        self.block = block  # backpressure instead of drops while the backend accepts
+        # False from a failed delivery attempt until the next delivered batch.
+        self.backend_ok = True
         # Queued bytes that wake the shipping thread before the flush interval.
         self._wake_bytes = wake_bytes
         self.cond = threading.Condition()
@@ -50,7 +62,8 @@ class LineQueue:
         with self.cond:
             if self.sealed:
                 return
-            if self.used_bytes + charged > self.max_bytes:
+            limit = self.max_bytes + (BLOCK_SLACK_BYTES if self._holding() else 0)
+            if self.used_bytes + charged > limit:
                 self.dropped += 1
                 return
             self._lines.append(QueuedLine(time.time(), stream, line, charged))
@@ -61,6 +74,16 @@ class LineQueue:
             # Wake only on the transitions the shipper acts on, not on every line.
             if before == 0 or before < self._wake_bytes <= self._queued_bytes:
                 self.cond.notify()
+
+    def _holding(self) -> bool:
+        return self.block and self.backend_ok
+
+    def ready(self) -> bool:
+        """False while the reader should wait: full, BLOCK policy, backend accepting.
+
+        Read without the lock: a stale answer only shifts a pause by one read.
+        """
+        return not (self._holding() and self.used_bytes >= self.max_bytes)
 
     def take(self, limit: int) -> list[QueuedLine]:
         """Up to `limit` oldest queued lines, still charged until `release`."""

@@ -7,7 +7,10 @@ import random
 from typing import Final, NamedTuple
 from urllib.parse import urlsplit
 
-from execution_runner.protocol import LOGS_BATCH_ID_HEADER, LOGS_WORKSPACE_HEADER
+# The log backend's protocol (docs/log-backend.md).
+LOGS_WORKSPACE_HEADER: Final = "X-Workspace"
+# Same value on every retry of one batch, so a backend can drop duplicates.
+LOGS_BATCH_ID_HEADER: Final = "Idempotency-Key"
 
 # Response bodies are read up to this size; a longer one costs the connection.
 MAX_RESPONSE_BYTES: Final = 64 * 1024

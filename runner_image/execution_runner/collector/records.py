@@ -12,15 +12,14 @@ Execution's identity and `logs.attributes`), which the user code cannot override
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring
 from typing import Any, Final
 
+from execution_runner.protocol import rfc3339
 from execution_runner.redact import Redactor
+from execution_runner.streams import STDERR, STDOUT
 
-STDOUT: Final = "stdout"
-STDERR: Final = "stderr"
 # stderr carries tracebacks and warnings; ERROR is a level every backend accepts.
 LEVEL_FOR_STREAM: Final = {STDOUT: "INFO", STDERR: "ERROR"}
 # Which stream a record came from, on every record.
@@ -37,21 +36,6 @@ _PLAIN_START: Final = b'{"' + TIMESTAMP.encode() + b'":"'
 _COMPACT: Final = (",", ":")
 # json.dumps of a str without its per-call overhead (the C quoting routine).
 _quote: Callable[[str], str] = encode_basestring
-
-
-_last_second: tuple[int, str] = (-1, "")
-
-
-def format_timestamp(epoch: float) -> str:
-    """RFC 3339 UTC with microseconds, e.g. `2024-05-01T12:00:00.123456Z`."""
-    global _last_second  # noqa: PLW0603 - one-entry cache: most lines share their second
-    micros = round(epoch * 1_000_000)
-    seconds, fraction = divmod(micros, 1_000_000)
-    cached_second, prefix = _last_second
-    if cached_second != seconds:
-        prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-        _last_second = (seconds, prefix)
-    return f"{prefix}.{fraction:06d}Z"
 
 
 def common_attributes(identity: Mapping[str, str], attributes: Mapping[str, str]) -> dict[str, str]:
@@ -107,7 +91,7 @@ def parse_line(stream: str, line: str, arrival: float, redact: Redactor) -> dict
     """The record of one output line; `attributes` holds only the line's own extras."""
     fields = parse_json_fields(line)
     record = {
-        TIMESTAMP: format_timestamp(arrival),
+        TIMESTAMP: rfc3339(arrival),
         LEVEL: LEVEL_FOR_STREAM[stream],
         LOGGER_NAME: stream,
         MESSAGE: redact(line),
@@ -158,5 +142,5 @@ class RecordEncoder:
             return _utf8(json.dumps(record, ensure_ascii=False, separators=_COMPACT, default=str))
         head, tail = self._plain_parts[stream]
         message = _utf8(_quote(self._redact(line)))
-        stamp = _utf8(format_timestamp(arrival))
+        stamp = _utf8(rfc3339(arrival))
         return b"".join((_PLAIN_START, stamp, head, message, tail))

@@ -14,17 +14,22 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
-from execution_runner.line_queue import LineQueue, QueuedLine
-from execution_runner.log_settings import log_settings
-from execution_runner.records import STDERR, STDOUT
+from execution_runner import protocol
+from execution_runner.collector.line_queue import LineQueue, QueuedLine
+from execution_runner.config import LogSettings
+from execution_runner.protocol import LogCounters
 from execution_runner.redact import Redactor
+from execution_runner.streams import STDERR, STDOUT
 
 if TYPE_CHECKING:
-    from execution_runner.backend_client import PostResult
+    from execution_runner.collector.backend_client import PostResult
 
 REQUEST_TIMEOUT_SECONDS: Final = 10.0
+# A request in flight this long while the queue is full: the backend counts as failing
+# (lines are dropped rather than the code held back any longer).
+BACKEND_STALL_SECONDS: Final = 5.0
 # Kept free before close()'s deadline so the last request returns in time.
 CLOSE_MARGIN_SECONDS: Final = 0.05
 # Lines taken from the queue per lock acquisition.
@@ -38,18 +43,22 @@ class LogCollector:
 
     def __init__(
         self,
-        logs: Mapping[str, Any],
+        settings: LogSettings,
         identity: Mapping[str, str],
         redact: Redactor,
         api_key: str | None,
         workspace: str | None,
     ) -> None:
-        self.settings = log_settings(logs)
+        self.settings = settings
         self._identity = dict(identity)
         self._redact = redact
         self._api_key = api_key
         self._workspace = workspace
-        self._queue = LineQueue(self.settings.max_queue_bytes, self.settings.wake_bytes)
+        self._queue = LineQueue(
+            settings.max_queue_bytes,
+            settings.wake_bytes,
+            block=settings.overflow == protocol.LogsOverflow.BLOCK,
+        )
         self._thread: threading.Thread | None = None
         self._deadline = math.inf  # monotonic; set by close()
         # Counters below change under self._queue.cond.
@@ -60,7 +69,8 @@ class LogCollector:
         self._lost = 0  # lines of batches given up on
         self._retries = 0
         self._sending = False
-        self._final: dict[str, int] | None = None
+        self._sending_since: float | None = None  # monotonic start of the request in flight
+        self._final: LogCounters | None = None
         self.last_error: str | None = None
         self._batch_ids = f"{identity.get('pod') or os.urandom(8).hex()}-"
         self._batch_seq = 0
@@ -83,10 +93,20 @@ class LogCollector:
         except Exception:  # the runner's pipe reader must keep draining whatever happens
             self._queue.dropped += 1
 
-    def close(self, deadline_seconds: float) -> dict[str, int]:
+    def ready(self) -> bool:
+        """False while the runner should stop reading the code's output (backpressure)."""
+        if not self.settings.shipping or self._queue.ready():
+            return True
+        since = self._sending_since
+        if since is not None and time.monotonic() - since > BACKEND_STALL_SECONDS:
+            self._queue.backend_ok = False
+            return True
+        return False
+
+    def close(self, deadline_seconds: float) -> LogCounters:
         """Flushes within `deadline_seconds`, stops shipping and returns the final counters."""
         if self._final is not None:
-            return dict(self._final)
+            return LogCounters(**self._final)
         if self.settings.shipping:
             self._deadline = time.monotonic() + max(0.0, deadline_seconds)
             self.start()  # lines added without start() are flushed too
@@ -96,15 +116,15 @@ class LogCollector:
         with self._queue.cond:
             self._queue.sealed = True
             unresolved = self._queue.queued_lines() + self._queue.taken_lines
-            self._final = {
-                "records": self._records,
-                "bytes": self._bytes,
-                "batches": self._batches,
+            self._final = LogCounters(
+                records=self._records,
+                bytes=self._bytes,
+                batches=self._batches,
                 # A batch still in flight at the deadline has failed.
-                "failedBatches": self._failed_batches + (1 if self._sending else 0),
-                "dropped": self._queue.dropped + self._lost + unresolved,
-            }
-        return dict(self._final)
+                failedBatches=self._failed_batches + (1 if self._sending else 0),
+                dropped=self._queue.dropped + self._lost + unresolved,
+            )
+        return LogCounters(**self._final)
 
     # --- diagnostics -----------------------------------------------------------
 
@@ -118,24 +138,24 @@ class LogCollector:
         """The highest the queue's byte count reached (never above maxQueueBytes)."""
         return self._queue.peak_bytes
 
-    def counters(self) -> dict[str, int]:
+    def counters(self) -> LogCounters:
         """Counters so far (final after close)."""
         if self._final is not None:
-            return dict(self._final)
+            return LogCounters(**self._final)
         with self._queue.cond:
-            return {
-                "records": self._records,
-                "bytes": self._bytes,
-                "batches": self._batches,
-                "failedBatches": self._failed_batches,
-                "dropped": self._queue.dropped + self._lost,
-            }
+            return LogCounters(
+                records=self._records,
+                bytes=self._bytes,
+                batches=self._batches,
+                failedBatches=self._failed_batches,
+                dropped=self._queue.dropped + self._lost,
+            )
 
     # --- the shipping thread ---------------------------------------------------
 
     def _run(self) -> None:
         # Imported here: a run without a log backend never pays for http.client.
-        from execution_runner.backend_client import (  # noqa: PLC0415
+        from execution_runner.collector.backend_client import (  # noqa: PLC0415
             BackendClient,
             PostResult,
             request_headers,
@@ -160,8 +180,8 @@ class LogCollector:
             client.close()
 
     def _ship(self, post: Post) -> None:
-        from execution_runner.batching import BatchBuilder  # noqa: PLC0415
-        from execution_runner.records import RecordEncoder, common_attributes  # noqa: PLC0415
+        from execution_runner.collector.batching import BatchBuilder  # noqa: PLC0415
+        from execution_runner.collector.records import RecordEncoder, common_attributes  # noqa: PLC0415
 
         encoder = RecordEncoder(
             common_attributes(self._identity, self.settings.attributes), self._redact
@@ -217,7 +237,7 @@ class LogCollector:
 
     def _deliver(self, post: Post, body: bytes) -> bool:
         """POSTs one batch until delivered, rejected or out of time."""
-        from execution_runner.backend_client import backoff_delay  # noqa: PLC0415
+        from execution_runner.collector.backend_client import backoff_delay  # noqa: PLC0415
 
         self._batch_seq += 1
         batch_id = f"{self._batch_ids}{self._batch_seq}"
@@ -225,7 +245,10 @@ class LogCollector:
             self._sending = True
         attempt = 0
         while (timeout := self._request_timeout()) > 0:
+            self._sending_since = time.monotonic()
             result = post(body, batch_id, timeout)
+            self._sending_since = None
+            self._queue.backend_ok = result.delivered  # failing: drop rather than stall the code
             if result.delivered:
                 return True
             self.last_error = result.detail

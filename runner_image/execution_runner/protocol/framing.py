@@ -1,0 +1,49 @@
+"""The framed result line: the last line of the container's stdout."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Final
+
+# --- the framed result line (last line of the container's stdout) ------------
+RESULT_KEY: Final = "execution_result"
+SHA256_KEY: Final = "sha256"
+ERROR_KEY: Final = "error"  # on failures: ErrorDoc, untruncated, secrets redacted
+
+
+def canonical_json(value: Any) -> bytes:
+    """The bytes the result's sha256 and size are computed over."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def result_sha256(value: Any) -> str:
+    import hashlib  # noqa: PLC0415  # loads OpenSSL; the runner needs it only after the run
+
+    return hashlib.sha256(canonical_json(value)).hexdigest()
+
+
+def frame_result(value: Any, error: Mapping[str, Any] | None = None) -> str:
+    """The runner's last stdout line: the result and its checksum (no newline)."""
+    framed: dict[str, Any] = {RESULT_KEY: value, SHA256_KEY: result_sha256(value)}
+    if error is not None:
+        framed[ERROR_KEY] = dict(error)
+    return json.dumps(framed, separators=(",", ":"), ensure_ascii=False)
+
+
+class FramedResultError(ValueError):
+    """The framed result line is missing, malformed or fails its checksum."""
+
+
+def parse_framed_result(line: str) -> Any:
+    """Inverse of `frame_result`; raises FramedResultError on any mismatch."""
+    try:
+        obj = json.loads(line)
+    except ValueError as exc:
+        raise FramedResultError(f"result line is not JSON: {exc}") from exc
+    if not isinstance(obj, dict) or RESULT_KEY not in obj or SHA256_KEY not in obj:
+        raise FramedResultError("result line lacks execution_result/sha256")
+    value = obj[RESULT_KEY]
+    if result_sha256(value) != obj[SHA256_KEY]:
+        raise FramedResultError("result sha256 does not match")
+    return value
