@@ -123,17 +123,21 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument("--quick", action="store_true", help="reduced counts (a few minutes)")
     parser.add_argument("--only", nargs="*", help="run only these parts (names as in details/)")
+    parser.add_argument(
+        "--render", action="store_true", help="no measuring: redo latest.* from details/"
+    )
     args = parser.parse_args()
     counts = QUICK if args.quick else FULL
     out: Path = args.out
     details = out / "details"
     details.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    results = {
-        name: _timed(name, run, details)
-        for name, run in parts(counts, details).items()
-        if not args.only or name in args.only
-    }
+    chosen = [name for name in parts(counts, details) if not args.only or name in args.only]
+    if args.render:
+        results = {name: json.loads((details / f"{name}.json").read_text()) for name in chosen}
+    else:
+        runs = parts(counts, details)
+        results = {name: _timed(name, runs[name], details) for name in chosen}
     values, notes = collect.headline(results)
     run = {
         "mode": "quick" if args.quick else "full",
@@ -141,9 +145,15 @@ def main() -> None:
         "seconds": round(time.monotonic() - started),
         "counts": counts.described(),
     }
-    doc = figures.document(machine(), values, notes, run)
+    where = machine()
+    if args.render:  # the figures' own run and machine, not this re-rendering's
+        earlier = json.loads((out / "latest.json").read_text())
+        where, run = earlier["machine"], earlier["run"]
+    doc = figures.document(where, values, notes, run)
     (out / "latest.json").write_text(json.dumps(doc, indent=2) + "\n")
-    text = figures.markdown(doc, counts.described(), plots.draw_all(results, out))
+    before_file = out / "before.json"
+    before = json.loads(before_file.read_text()) if before_file.exists() else None
+    text = figures.markdown(doc, counts.described(), plots.draw_all(results, out), before)
     (out / "latest.md").write_text(text)
     print(text)
 

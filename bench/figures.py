@@ -128,24 +128,39 @@ def document(
 def _shown(value: float | None) -> str:
     if value is None:
         return "—"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:g}"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def table(doc: Mapping[str, Any]) -> list[str]:
+def table(doc: Mapping[str, Any], before: Mapping[str, Any] | None = None) -> list[str]:
+    """The figures as a markdown table; with `before` (an older latest.json), its values too."""
+    earlier = (before or {}).get("figures") or {}
     lines = ["| figure | value | unit | goal | met | what |", "|---|---:|---|---|---|---|"]
+    if earlier:
+        lines = [
+            "| figure | value | before | unit | goal | met | what |",
+            "|---|---:|---:|---|---|---|---|",
+        ]
     for name, entry in doc["figures"].items():
         what = GOAL_BY_NAME[name].what if name in GOAL_BY_NAME else ""
         if entry.get("note"):
             what += f" ({entry['note']})"
         mark = "yes" if entry["met"] else "**no**"
+        value = _shown(entry["value"])
+        if earlier:
+            value += f" | {_shown((earlier.get(name) or {}).get('value'))}"
         lines.append(
-            f"| `{name}` | {_shown(entry['value'])} | {entry['unit']} | "
+            f"| `{name}` | {value} | {entry['unit']} | "
             f"{entry['goal'].replace('<=', '≤').replace('>=', '≥')} | {mark} | {what} |"
         )
     return lines
 
 
-def markdown(doc: Mapping[str, Any], counts: Mapping[str, Any], plots: Sequence[str]) -> str:
+def markdown(
+    doc: Mapping[str, Any],
+    counts: Mapping[str, Any],
+    plots: Sequence[str],
+    before: Mapping[str, Any] | None = None,
+) -> str:
     machine, run = doc["machine"], doc.get("run") or {}
     met = sum(1 for entry in doc["figures"].values() if entry["met"])
     lines = [
@@ -155,8 +170,13 @@ def markdown(doc: Mapping[str, Any], counts: Mapping[str, Any], plots: Sequence[
         f"Python {machine['python']}, Linux {machine['kernel']}, {machine['cpus']} CPUs. "
         f"{met} of {len(doc['figures'])} goals met.",
         "",
-        *table(doc),
+        *table(doc, before),
         "",
+        *(
+            ["`before`: the first measurement, before tuning ([before.md](before.md)).", ""]
+            if before
+            else []
+        ),
         "Counts in this run: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()) + ".",
         "",
         "Every figure and its reference (bare `python3 -c`, bare pods, the seed's wrapper) "

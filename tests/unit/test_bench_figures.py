@@ -138,3 +138,13 @@ def test_profile_counts_a_function_once_per_sample_even_when_recursive() -> None
 
     collapsed = "main (a.py:1);f (a.py:2);f (a.py:2) 3\nmain (a.py:1);g (a.py:5) 1\n"
     assert top_frames(collapsed) == [("main", 4), ("f", 3), ("g", 1)]
+
+
+def test_latest_md_shows_the_before_value_next_to_each_figure() -> None:
+    machine = {"cpus": 2, "python": "3.11.2", "kernel": "6.1", "date": "2026-01-01T00:00:00Z"}
+    before = figures.document(machine, {"runnerOverheadMs": 50.0})
+    now = figures.document(machine, {"runnerOverheadMs": 18.25})
+    text = figures.markdown(now, {}, [], before)
+    assert "| figure | value | before | unit |" in text
+    assert "| `runnerOverheadMs` | 18.25 | 50 | ms | ≤ 20 | yes |" in text
+    assert "| `operatorRssMiB` | — | — | MiB |" in text
