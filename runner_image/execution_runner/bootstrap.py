@@ -1,7 +1,8 @@
 """The child process: applies rlimits, then runs the user code as `__main__`.
 
-Run by the runner as a script (`python -I bootstrap.py CODE_PATH REPORT_FD LIMITS_JSON`),
-so it imports only the stdlib and never the runner package. The input document
+Started by the runner as `python -I -B -c <import this module> CODE_PATH REPORT_FD
+LIMITS_JSON` (from cached bytecode, see supervise.py); it imports only the stdlib
+and never the rest of the runner package. The input document
 arrives on stdin. One JSON report goes to REPORT_FD (a pipe, not stdout), so
 whatever the code prints cannot change it:
 
@@ -23,7 +24,13 @@ import resource
 import signal
 import sys
 from types import CodeType, ModuleType, TracebackType
-from typing import Any
+
+# `typing` costs milliseconds of start-up; the annotations need it only for checkers.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
+    from typing import Any
 
 STATUS_OK = "ok"
 STATUS_ERROR = "error"
@@ -111,15 +118,14 @@ def error_report(exc: BaseException, code_path: str) -> dict[str, Any]:
     }
 
 
-def _install_logging() -> None:
+def install_json_logging(logging: ModuleType) -> None:
     """Root handler: one JSON object per line on stderr, extra attributes kept."""
-    import logging  # noqa: PLC0415
     import time  # noqa: PLC0415
 
     standard = {*vars(logging.makeLogRecord({})), "message", "asctime", "taskName"}
 
-    class JsonLineHandler(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
+    class JsonLineHandler(logging.Handler):  # type: ignore[name-defined,misc]
+        def emit(self, record: Any) -> None:
             try:
                 stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
                 doc: dict[str, Any] = {
@@ -141,6 +147,33 @@ def _install_logging() -> None:
     root = logging.getLogger()
     root.addHandler(JsonLineHandler())
     root.setLevel(logging.INFO)
+
+
+class LoggingOnImport:
+    """A meta path finder: configures `logging` when the code first imports it.
+
+    `logging` (with `traceback`, `string`, ...) costs several milliseconds, and most
+    code never logs; the handler is in place before any record can be emitted.
+    """
+
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
+        if name != "logging":
+            return None
+        sys.meta_path.remove(self)
+        for finder in sys.meta_path:
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                load = spec.loader.exec_module
+
+                def exec_module(module: ModuleType, load: Any = load) -> None:
+                    load(module)
+                    install_json_logging(module)
+
+                spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+                return spec
+        return None
 
 
 def _result_report(namespace: dict[str, Any]) -> str:
@@ -210,7 +243,7 @@ def main(argv: list[str]) -> int:
     faulthandler.enable()
     # Line-buffered: prints are not lost when the code is killed on a limit or timeout.
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    _install_logging()
+    sys.meta_path.insert(0, LoggingOnImport())
     os.write(report_fd, STARTED_MARK)
     report, status = run_user_code(code_path, document)
     sys.stdout.flush()
@@ -225,5 +258,5 @@ def main(argv: list[str]) -> int:
     return status
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # also runnable as a script
     sys.exit(main(sys.argv))

@@ -53,7 +53,9 @@ class NullSink:
 
 
 def collector_sink_factory(config: RunnerConfig, redact: Redactor) -> LogSink:
-    """The log collector, identified by the Execution and this pod."""
+    """The log collector, identified by the Execution and this pod (none when not shipping)."""
+    if not config.logs.shipping:
+        return NullSink()  # the collector's modules are never imported
     import os  # noqa: PLC0415 - imported once the child runs, off the start-up path
 
     from execution_runner.collector.log_collector import LogCollector  # noqa: PLC0415

@@ -23,7 +23,14 @@ from execution_runner.output import OutputRouter
 from execution_runner.signals import SignalChannel
 from execution_runner.streams import STDERR, STDOUT
 
-BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bootstrap.py")
+# The child imports the bootstrap from its cached bytecode (compiled at image build)
+# instead of compiling bootstrap.py as a script on every run; the package root is
+# taken off sys.path again before the user code runs.
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BOOTSTRAP_START = (
+    f"import sys; sys.path.insert(0, {_PACKAGE_ROOT!r}); "
+    "from execution_runner.bootstrap import main; del sys.path[0]; sys.exit(main(sys.argv))"
+)
 READ_CHUNK = 64 * 1024
 # After the child exits: how long leftovers may take to die and pipes to reach EOF.
 CLEANUP_SECONDS = 2.0
@@ -93,7 +100,7 @@ class Supervisor:
         report_read, report_write = os.pipe()
         tmpdir = env.get("TMPDIR", "")
         # -I: no user-chosen PYTHON* variable or file in the cwd steers the bootstrap.
-        argv = [sys.executable, "-I", "-B", BOOTSTRAP, code_path, str(report_write)]
+        argv = [sys.executable, "-I", "-B", "-c", BOOTSTRAP_START, code_path, str(report_write)]
         argv.append(json.dumps(rlimits))
         self.exit.started_at = time.time()
         self._started = time.monotonic()
