@@ -106,10 +106,11 @@ def _through_runner(lines: int) -> dict[str, Any]:
     workdir = Workdir()
     try:
         with LogBackend() as backend:
+            logs = {"endpoint": backend.url, "attributes": ATTRIBUTES}
             started = time.perf_counter()
             run = run_payload(
                 workdir,
-                Payload(code, config={"logs": {"endpoint": backend.url, "attributes": ATTRIBUTES}}),
+                Payload(code, config={"logs": logs, "timeoutSeconds": 120}),
             )
             seconds = time.perf_counter() - started
             delivered = len(backend.records())
