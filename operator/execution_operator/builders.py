@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from execution_runner import protocol
 
-from . import models, naming
+from . import models, naming, policy
 from .quantity import quantity_to_int
 from .settings import Settings
 from .validation import parse_spec
@@ -22,7 +22,6 @@ from .validation import parse_spec
 CONTAINER_NAME: Final = "runner"
 PAYLOAD_VOLUME: Final = "payload"
 TMP_VOLUME: Final = "tmp"
-RUN_AS_ID: Final = 65532  # the conventional "nonroot" uid/gid of distroless-style images
 READ_ONLY_MODE: Final = 0o444
 LOGS_API_KEY_KEY: Final = "apiKey"
 LOGS_WORKSPACE_KEY: Final = "workspace"
@@ -45,7 +44,9 @@ def logs_endpoint(spec: models.ExecutionSpec, settings: Settings) -> str | None:
     return spec.logs.endpoint or settings.log_endpoint or None
 
 
-def build_runner_config(execution: Body, attempt: int, settings: Settings) -> dict[str, Any]:
+def build_runner_config(
+    execution: Body, attempt: int, settings: Settings
+) -> protocol.RunnerConfigDoc:
     """runner.json: everything the runner needs besides the code and the input."""
     spec = parse_spec(execution)
     meta = execution["metadata"]
@@ -53,40 +54,43 @@ def build_runner_config(execution: Body, attempt: int, settings: Settings) -> di
     memory = rl.memory if rl.memory is not None else (settings.default_memory_rlimit or None)
     env = spec.env or []
     endpoint = logs_endpoint(spec, settings)
-    return {
-        "timeoutSeconds": spec.timeout_seconds,
-        "rlimits": {
-            "stack": quantity_to_int(rl.stack),
-            "memory": _optional_int(memory),
-            "cpuSeconds": rl.cpu_seconds,
-            "openFiles": rl.open_files,
-            "processes": rl.processes,
-            "fileSize": _optional_int(rl.file_size),
-        },
-        "threads": spec.threads,
-        "env": [var.name for var in env],
-        "secretEnv": [var.name for var in env if var.value_from and var.value_from.secret_key_ref],
+    return protocol.RunnerConfigDoc(
+        timeoutSeconds=spec.timeout_seconds,
+        rlimits=protocol.RlimitsDoc(
+            stack=quantity_to_int(rl.stack),
+            memory=_optional_int(memory),
+            cpuSeconds=rl.cpu_seconds,
+            openFiles=rl.open_files,
+            processes=rl.processes,
+            fileSize=_optional_int(rl.file_size),
+        ),
+        threads=spec.threads,
+        env=[var.name for var in env],
+        secretEnv=[var.name for var in env if var.value_from and var.value_from.secret_key_ref],
         # The runner passes `<prefix>NAME` on as NAME, in this order, before `env`.
-        "envFrom": [
-            {"prefix": protocol.env_from_prefix(i), "secret": source.secret_ref is not None}
+        envFrom=[
+            protocol.EnvFromDoc(
+                prefix=protocol.env_from_prefix(i), secret=source.secret_ref is not None
+            )
             for i, source in enumerate(spec.env_from or [])
         ],
-        "logs": {
-            "enabled": endpoint is not None,
-            "endpoint": endpoint,
-            "attributes": dict(spec.logs.attributes or {}),
-            "flushIntervalMillis": spec.logs.flush_interval_millis,
-            "maxBatchBytes": quantity_to_int(spec.logs.max_batch_bytes),
-        },
-        "maxResultBytes": settings.max_result_bytes,
-        "requireResult": False,
-        "execution": {
-            "namespace": meta.get("namespace"),
-            "name": meta["name"],
-            "uid": meta["uid"],
-            "attempt": attempt,
-        },
-    }
+        logs=protocol.LogsDoc(
+            enabled=endpoint is not None,
+            endpoint=endpoint,
+            attributes=dict(spec.logs.attributes or {}),
+            flushIntervalMillis=spec.logs.flush_interval_millis,
+            maxBatchBytes=quantity_to_int(spec.logs.max_batch_bytes),
+            overflow=spec.logs.overflow,
+        ),
+        maxResultBytes=settings.max_result_bytes,
+        requireResult=False,
+        execution=protocol.ExecutionDoc(
+            namespace=meta.get("namespace"),
+            name=meta["name"],
+            uid=meta["uid"],
+            attempt=attempt,
+        ),
+    )
 
 
 def _object_meta(execution: Body, attempt: int) -> dict[str, Any]:
@@ -230,6 +234,7 @@ def build_pod(execution: Body, attempt: int, settings: Settings) -> dict[str, An
     """The attempt's pod: the runner image, locked down, with the payload mounted."""
     spec = parse_spec(execution)
     meta = _object_meta(execution, attempt)
+    run_as = policy.run_as_id(execution["metadata"]["uid"], attempt, settings)
     template = spec.pod_template
     if template is not None:
         # The operator's own labels and annotations win over the user's.
@@ -244,9 +249,10 @@ def build_pod(execution: Body, attempt: int, settings: Settings) -> dict[str, An
         "terminationGracePeriodSeconds": settings.termination_grace_seconds,
         "securityContext": {
             "runAsNonRoot": True,
-            "runAsUser": RUN_AS_ID,
-            "runAsGroup": RUN_AS_ID,
-            "fsGroup": RUN_AS_ID,
+            # Its own ids per attempt: RLIMIT_NPROC and /proc are then per run.
+            "runAsUser": run_as,
+            "runAsGroup": run_as,
+            "fsGroup": run_as,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         "containers": [_container(spec, settings)],

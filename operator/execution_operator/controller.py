@@ -20,7 +20,7 @@ from typing import Any
 
 from execution_runner.protocol import Reason
 
-from . import builders, kube, metrics, models, naming, status, validation
+from . import builders, kube, metrics, models, naming, policy, status, validation
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -160,6 +160,8 @@ class Controller:
         current = execution.get("status") or {}
         previous = current.get("podName")
         errors = validation.validate_execution(execution)
+        if not errors:
+            errors = list(policy.policy_errors(validation.parse_spec(execution), self.settings))
         if errors:
             outcome = status.invalid_spec(errors)
         elif (execution.get("spec") or {}).get("cancel"):

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from execution_runner import protocol
 from opentelemetry.metrics import CallbackOptions, Counter, Histogram, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 
@@ -82,7 +83,7 @@ def _make(provider: MeterProvider) -> Instruments:
 def record_outcome(reason: str, code: int, metrics: dict[str, Any] | None) -> None:
     inst = instruments()
     inst.outcomes.add(1, {"reason": reason, "code": str(code)})
-    execution_ms = (metrics or {}).get("executionMs")
+    execution_ms = (metrics or {}).get(protocol.MetricKey.EXECUTION_MS)
     if isinstance(execution_ms, int | float):
         inst.duration.record(execution_ms / 1000.0, {"reason": reason})
 

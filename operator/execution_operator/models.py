@@ -220,6 +220,14 @@ class LogsSpec(ApiModel):
     max_batch_bytes: Quantity = Field(
         default="10Mi", description="Largest batch before compression (quantity)."
     )
+    overflow: Literal["block", "drop"] = Field(
+        default=protocol.DEFAULT_LOGS_OVERFLOW,
+        description=(
+            "When the code prints faster than the backend takes logs: block (the code's "
+            "writes wait while the backend accepts; lines are dropped and counted only while "
+            "it is down or failing) or drop (never wait; a full queue drops lines, counted)."
+        ),
+    )
 
 
 class Toleration(ApiModel):

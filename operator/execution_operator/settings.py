@@ -18,6 +18,15 @@ from execution_runner import protocol
 from .quantity import QuantityError, parse_quantity, quantity_to_int
 
 ENV_PREFIX: Final = "EXECUTION_OPERATOR_"
+# Well-known taints that keep workloads off control-plane and failing nodes.
+DEFAULT_DENIED_TOLERATION_KEYS: Final = (
+    "node-role.kubernetes.io/control-plane",
+    "node-role.kubernetes.io/master",
+    "node.kubernetes.io/unreachable",
+    "node.kubernetes.io/not-ready",
+)
+# Largest uid Linux and Kubernetes accept for runAsUser.
+MAX_RUN_AS_ID: Final = 2**31 - 2
 
 
 def _version() -> str:
@@ -48,6 +57,11 @@ class Settings:
     runner_image: str = _setting(
         f"execution-operator/runner:{VERSION}", "Runner image of Executions without spec.image."
     )
+    allowed_images: tuple[str, ...] = _setting(
+        (),
+        "Comma-separated runner image repositories spec.image may name (an entry ending in / "
+        "allows everything below it); empty: only the runner image's repository.",
+    )
     image_pull_policy: str = _setting(
         "IfNotPresent", "imagePullPolicy of execution pods (Always, IfNotPresent, Never)."
     )
@@ -76,6 +90,17 @@ class Settings:
     )
     default_memory_rlimit: str = _setting(
         "", "rlimits.memory (RLIMIT_AS) of Executions that set none; empty: unlimited."
+    )
+    denied_toleration_keys: tuple[str, ...] = _setting(
+        DEFAULT_DENIED_TOLERATION_KEYS,
+        "Comma-separated taint keys spec.podTemplate.tolerations may not name (an empty key "
+        "with operator Exists is always refused).",
+    )
+    run_as_id_start: int = _setting(
+        100000, "First uid/gid of execution pods; each attempt gets its own in the range."
+    )
+    run_as_id_count: int = _setting(
+        2**24, "How many uids/gids execution pods are spread over (from the first one)."
     )
     tmp_size_limit: str = _setting("256Mi", "sizeLimit of the pod's /tmp emptyDir.")
     termination_grace_seconds: int = _setting(
@@ -178,8 +203,8 @@ def _parse_bool(raw: str) -> bool:
     raise ValueError("expected true or false")
 
 
-def _parse_namespaces(raw: str) -> tuple[str, ...]:
-    return tuple(ns.strip() for ns in raw.split(",") if ns.strip())
+def _parse_list(raw: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
 def _parse_pull_policy(raw: str) -> str:
@@ -200,16 +225,20 @@ def _parse_text(raw: str) -> str:
 
 _PARSERS: Final[dict[str, Callable[[str], Any]]] = {
     "runner_image": _parse_nonempty,
+    "allowed_images": _parse_list,
     "image_pull_policy": _parse_pull_policy,
     "log_endpoint": _parse_text,
     "max_result_bytes": _parse_bytes,
     "result_read_max_bytes": _parse_bytes,
-    "namespaces": _parse_namespaces,
+    "namespaces": _parse_list,
     "default_cpu_request": _parse_quantity_or_empty,
     "default_memory_request": _parse_quantity_or_empty,
     "default_cpu_limit": _parse_quantity_or_empty,
     "default_memory_limit": _parse_quantity_or_empty,
     "default_memory_rlimit": _parse_quantity_or_empty,
+    "denied_toleration_keys": _parse_list,
+    "run_as_id_start": _parse_int,
+    "run_as_id_count": _parse_int,
     "tmp_size_limit": lambda raw: _parse_nonempty(_parse_quantity_or_empty(raw)),
     "termination_grace_seconds": _parse_int,
     "listen_address": _parse_nonempty,
@@ -223,6 +252,16 @@ _PARSERS: Final[dict[str, Callable[[str], Any]]] = {
 
 def _check(settings: Settings) -> None:
     """Rules that involve more than one setting."""
+    if settings.run_as_id_start < 1 or settings.run_as_id_count < 1:
+        raise SettingsError(
+            f"{env_name('run_as_id_start')} and {env_name('run_as_id_count')} must be at "
+            "least 1 (execution pods never run as root)"
+        )
+    if settings.run_as_id_start + settings.run_as_id_count - 1 > MAX_RUN_AS_ID:
+        raise SettingsError(
+            f"{env_name('run_as_id_start')} + {env_name('run_as_id_count')} goes past the "
+            f"largest uid, {MAX_RUN_AS_ID}"
+        )
     if settings.result_read_max_bytes < 2 * settings.max_result_bytes:
         raise SettingsError(
             f"{env_name('result_read_max_bytes')} must be at least twice "

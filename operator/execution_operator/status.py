@@ -29,8 +29,8 @@ IMAGE_ERRORS: Final = frozenset(
     {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"}
 )
 CONFIG_ERRORS: Final = frozenset({"CreateContainerConfigError", "CreateContainerError"})
-METRIC_KEYS: Final = ("executionMs", "peakRssBytes", "cpuUserSeconds", "cpuSystemSeconds")
-LOG_COUNTER_KEYS: Final = ("records", "bytes", "batches", "failedBatches", "dropped")
+METRIC_KEYS: Final = protocol.METRIC_KEYS
+LOG_COUNTER_KEYS: Final = protocol.LOGS_COUNTER_KEYS
 ERROR_KEYS: Final = ("type", "message", "traceback")
 # Fields of a previous attempt's outcome that a new attempt clears.
 OUTCOME_FIELDS: Final = ("reason", "code", "result", "error", "completionTime", "metrics", "logs")

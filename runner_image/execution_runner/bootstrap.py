@@ -40,27 +40,16 @@ STARTED_MARK = b"S"
 # Bounds the error report so it always fits the runner's report buffer.
 MAX_ERROR_TEXT = 64 * 1024
 MAX_CHAIN = 8
-# Seconds between the CPU soft limit (SIGXCPU, reported) and the hard one (SIGKILL).
-CPU_HARD_MARGIN_SECONDS = 1
-RLIMITS = {
-    "stack": resource.RLIMIT_STACK,
-    "memory": resource.RLIMIT_AS,
-    "cpuSeconds": resource.RLIMIT_CPU,
-    "openFiles": resource.RLIMIT_NOFILE,
-    "processes": resource.RLIMIT_NPROC,
-    "fileSize": resource.RLIMIT_FSIZE,
-}
 
 
-def apply_rlimits(limits: dict[str, int]) -> None:
-    """Sets soft = hard for each limit (CPU: hard a little higher); no core dumps."""
+def apply_rlimits(limits: list[list[Any]]) -> None:
+    """Sets each [name, resource, soft, hard] the runner computed; no core dumps."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    for name, value in limits.items():
-        hard = value + CPU_HARD_MARGIN_SECONDS if name == "cpuSeconds" else value
+    for name, which, soft, hard in limits:
         try:
-            resource.setrlimit(RLIMITS[name], (value, hard))
+            resource.setrlimit(which, (soft, hard))
         except (OSError, ValueError) as exc:
-            raise ValueError(f"cannot set rlimits.{name} to {value}: {exc}") from exc
+            raise ValueError(f"cannot set rlimits.{name} to {soft}: {exc}") from exc
 
 
 def _write_report(fd: int, text: str) -> None:

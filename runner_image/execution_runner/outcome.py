@@ -10,7 +10,7 @@ from execution_runner import bootstrap, protocol
 from execution_runner.child_report import FORGED, parse_child_report
 from execution_runner.config import RunnerConfig
 from execution_runner.output import Line
-from execution_runner.protocol import Reason
+from execution_runner.protocol import Reason, RlimitKey
 from execution_runner.result import ResultProblem, from_last_line, from_report
 from execution_runner.supervise import CANCELLED, SIGNALLED_RUNNER, TIMEOUT, ChildExit
 
@@ -55,13 +55,13 @@ def _limit_hit(chain: list[dict[str, Any]], limits: dict[str, int]) -> str | Non
     """Which rlimit, if any, the exception chain shows the code ran into."""
     for link in chain:
         kind, code, text = link.get("type"), link.get("errno"), str(link.get("message"))
-        if "memory" in limits and kind == "MemoryError":
-            return "memory"
+        if RlimitKey.MEMORY in limits and kind == "MemoryError":
+            return RlimitKey.MEMORY
         fork_failed = kind == "BlockingIOError" and code == errno.EAGAIN
-        if "processes" in limits and (fork_failed or "can't start new thread" in text):
-            return "processes"
-        if "fileSize" in limits and code == errno.EFBIG:
-            return "fileSize"
+        if RlimitKey.PROCESSES in limits and (fork_failed or "can't start new thread" in text):
+            return RlimitKey.PROCESSES
+        if RlimitKey.FILE_SIZE in limits and code == errno.EFBIG:
+            return RlimitKey.FILE_SIZE
     return None
 
 
@@ -70,26 +70,27 @@ def from_exception(report: dict[str, Any], config: RunnerConfig) -> Outcome:
     limits = config.rlimits
     hit = _limit_hit(report.get("chain") or [], limits)
     summary = _summary(error)
-    if hit == "memory":
+    if hit == RlimitKey.MEMORY:
         return Outcome(
             Reason.MEMORY_LIMIT_EXCEEDED,
-            f"The code ran out of memory under rlimits.memory ({size_text(limits['memory'])}) "
-            f"and raised {summary}; use less memory or raise rlimits.memory.",
+            "The code ran out of memory under rlimits.memory "
+            f"({size_text(limits[RlimitKey.MEMORY])}) and raised {summary}; "
+            "use less memory or raise rlimits.memory.",
             error=error,
         )
-    if hit == "processes":
+    if hit == RlimitKey.PROCESSES:
         return Outcome(
             Reason.PROCESS_LIMIT_EXCEEDED,
             f"The code could not start another process or thread under rlimits.processes "
-            f"({limits['processes']}) and raised {summary}; start fewer or raise "
+            f"({limits[RlimitKey.PROCESSES]}) and raised {summary}; start fewer or raise "
             "rlimits.processes.",
             error=error,
         )
-    if hit == "fileSize":
+    if hit == RlimitKey.FILE_SIZE:
         return Outcome(
             Reason.FILE_SIZE_LIMIT_EXCEEDED,
             f"The code tried to write a file larger than rlimits.fileSize "
-            f"({size_text(limits['fileSize'])}) and raised {summary}; write less or raise "
+            f"({size_text(limits[RlimitKey.FILE_SIZE])}) and raised {summary}; write less or raise "
             "rlimits.fileSize.",
             error=error,
         )
@@ -103,7 +104,7 @@ def from_exception(report: dict[str, Any], config: RunnerConfig) -> Outcome:
 def from_signal(sig: int, child: ChildExit, config: RunnerConfig, oom_killed: bool) -> Outcome:
     limits = config.rlimits
     cpu = child.rusage.ru_utime + child.rusage.ru_stime if child.rusage else 0.0
-    cpu_limit = limits.get("cpuSeconds")
+    cpu_limit = limits.get(RlimitKey.CPU_SECONDS)
     if sig == signal.SIGXCPU or (
         sig == signal.SIGKILL and cpu_limit is not None and cpu >= cpu_limit
     ):
@@ -113,18 +114,20 @@ def from_signal(sig: int, child: ChildExit, config: RunnerConfig, oom_killed: bo
             "stopped; make it faster or raise rlimits.cpuSeconds.",
         )
     if sig == signal.SIGXFSZ:
-        limit = size_text(limits["fileSize"]) if "fileSize" in limits else "the limit"
+        limit = (
+            size_text(limits[RlimitKey.FILE_SIZE]) if RlimitKey.FILE_SIZE in limits else "the limit"
+        )
         return Outcome(
             Reason.FILE_SIZE_LIMIT_EXCEEDED,
             f"The code wrote a file larger than rlimits.fileSize ({limit}) and was stopped; "
             "write less or raise rlimits.fileSize.",
         )
-    if sig == signal.SIGSEGV and "stack" in limits:
+    if sig == signal.SIGSEGV and RlimitKey.STACK in limits:
         return Outcome(
             Reason.STACK_LIMIT_EXCEEDED,
             f"The code crashed with a segmentation fault under rlimits.stack "
-            f"({size_text(limits['stack'])}), most likely a stack overflow from deep recursion; "
-            "recurse less deeply or raise rlimits.stack.",
+            f"({size_text(limits[RlimitKey.STACK])}), most likely a stack overflow from deep "
+            "recursion; recurse less deeply or raise rlimits.stack.",
         )
     if sig == signal.SIGKILL and oom_killed:
         return Outcome(

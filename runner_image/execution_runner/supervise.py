@@ -8,7 +8,6 @@ safe alongside the collector's threads and lets a bad limit be reported cleanly.
 
 from __future__ import annotations
 
-import json
 import os
 import selectors
 import signal
@@ -19,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from execution_runner import procs
+from execution_runner.limits import bootstrap_limits
 from execution_runner.output import OutputRouter
 from execution_runner.signals import SignalChannel
 from execution_runner.streams import STDERR, STDOUT
@@ -101,7 +101,7 @@ class Supervisor:
         tmpdir = env.get("TMPDIR", "")
         # -I: no user-chosen PYTHON* variable or file in the cwd steers the bootstrap.
         argv = [sys.executable, "-I", "-B", "-c", BOOTSTRAP_START, code_path, str(report_write)]
-        argv.append(json.dumps(rlimits))
+        argv.append(bootstrap_limits(rlimits))
         self.exit.started_at = time.time()
         self._started = time.monotonic()
         try:

@@ -105,6 +105,7 @@ def test_logs_ship_only_with_an_endpoint() -> None:
         "attributes": {"job_id": "7"},
         "flushIntervalMillis": 1000,
         "maxBatchBytes": 10 * 1024**2,
+        "overflow": "block",
     }
     disabled = builders.build_runner_config(
         _execution(logs={"enabled": False, "endpoint": "http://x"}), 1, SETTINGS
@@ -119,7 +120,11 @@ def test_pod_is_locked_down() -> None:
     assert spec["automountServiceAccountToken"] is False
     assert spec["enableServiceLinks"] is False
     assert spec["securityContext"]["runAsNonRoot"] is True
-    assert spec["securityContext"]["runAsUser"] == 65532
+    ids = spec["securityContext"]
+    assert SETTINGS.run_as_id_start <= ids["runAsUser"] < (
+        SETTINGS.run_as_id_start + SETTINGS.run_as_id_count
+    )
+    assert ids["runAsGroup"] == ids["fsGroup"] == ids["runAsUser"]
     assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     security = _container(pod)["securityContext"]
     assert security["allowPrivilegeEscalation"] is False
