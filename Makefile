@@ -65,9 +65,12 @@ test-faults: venv cluster-up ## Fault, load and hostile-code suite on the local 
 	@# It stops and starts cluster components: the machine-wide e2e lock is held throughout.
 	KUBECONFIG="$(KUBECONFIG_FILE)" flock $(E2E_LOCK) $(VENV)/bin/pytest tests/faults -m faults -p no:cacheprovider $(PYTEST_ARGS)
 
-.PHONY: bench
-bench: venv ## Benchmarks; results written to bench-results/.
-	$(PY) -m tests.bench --out bench-results
+.PHONY: bench bench-quick
+bench: venv cluster-up ## Benchmarks at the full counts; results in bench/results/ (latest.md).
+	KUBECONFIG="$(KUBECONFIG_FILE)" $(PY) -m bench --out bench/results
+
+bench-quick: venv cluster-up ## Benchmarks at reduced counts (a few minutes); bench/results/.
+	KUBECONFIG="$(KUBECONFIG_FILE)" $(PY) -m bench --quick --out bench/results
 
 ##@ Local cluster (real kube-apiserver, kubelet, containerd in a network namespace)
 .PHONY: cluster-up

@@ -13,6 +13,7 @@ from collections.abc import Hashable, Mapping
 from typing import Any
 
 import kopf
+from kubernetes import client
 
 from . import controller, kube, metrics, models, naming
 from .background import Background, Wakeups
@@ -79,6 +80,9 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
 
     _state["controller"] = controller.Controller(ours, post_event, wakeups.at)
     kube.api()
+    # The API classes import lazily (1-2 s on a busy machine, under the import lock
+    # every worker then waits on): import them now, not on the first Execution.
+    _state["api_classes"] = (client.CoreV1Api, client.CustomObjectsApi)
     wakeups.start()
     logger.info("execution-operator started; runner image %s", ours.runner_image)
 

@@ -5,7 +5,7 @@
     wall time of the batch;
 (c) `kill()` of a running sleeper: call → Cancelled (what kill/kill_all wait for).
 
-    python -m tests.bench.client_latency --out bench-results
+    python -m bench.client_latency --out bench-results
 """
 
 from __future__ import annotations

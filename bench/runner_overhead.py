@@ -1,7 +1,9 @@
-"""Runner overhead: hello through `python -m execution_runner` vs bare `python -c`.
+"""Runner overhead: hello through `python -m execution_runner` vs bare `python -c`,
+and vs the seed executor's approach (a fresh `python -c WRAPPER` fed JSON on stdin).
 
-Same interpreter, same machine, no confinement; best and median of N runs each.
-`run(out_dir)` writes runner_overhead.json there and returns the figures.
+Same interpreter, same machine, no confinement; best and median of N runs each,
+the three kinds interleaved. `run(out_dir)` writes runner_overhead.json there
+and returns the figures.
 """
 
 from __future__ import annotations
@@ -17,14 +19,31 @@ from typing import Any
 
 from tests.integration.runner.harness import PYTHON, isolated_start
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 HELLO = "print('hello')\nresult = {'greeting': 'hello'}\n"
 RUNS = 30
+# The seed's executor: one fresh interpreter per run, the request as JSON on
+# stdin, the code exec'd with `data` in scope, the result printed as JSON.
+SEED_WRAPPER = (
+    "import json, sys\n"
+    "request = json.load(sys.stdin)\n"
+    "scope = {'data': request.get('data'), 'payload_type': request.get('payload_type')}\n"
+    "exec(compile(request['code'], '<code>', 'exec'), scope)\n"
+    "print(json.dumps({'result': scope.get('result')}))\n"
+)
+SEED_REQUEST = json.dumps({"code": HELLO, "data": {}, "payload_type": None}).encode()
 
 
-def _time(argv: list[str], env: dict[str, str]) -> float:
+def _time(argv: list[str], env: dict[str, str], stdin: bytes | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        argv,
+        env=env,
+        check=True,
+        input=stdin,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     return (time.perf_counter() - started) * 1000
 
 
@@ -52,9 +71,11 @@ def run(out_dir: str | Path, runs: int = RUNS) -> dict[str, Any]:
         bare_argv = [PYTHON, "-c", HELLO]
         runner_argv = isolated_start()
         _time(runner_argv, runner_env)  # warm the page cache and .pyc files
-        bare, runner, execution_ms = [], [], []
+        seed_argv = [PYTHON, "-c", SEED_WRAPPER]
+        bare, runner, seed, execution_ms = [], [], [], []
         for _ in range(runs):
             bare.append(_time(bare_argv, base_env))
+            seed.append(_time(seed_argv, base_env, SEED_REQUEST))
             runner.append(_time(runner_argv, runner_env))
             termination = json.loads((payload / "termination-log").read_text())
             execution_ms.append(float(termination["metrics"]["executionMs"]))
@@ -63,6 +84,8 @@ def run(out_dir: str | Path, runs: int = RUNS) -> dict[str, Any]:
         "runs": runs,
         "bare": _summary(bare),
         "runner": _summary(runner),
+        "seed": _summary(seed),
+        "runnerVsSeedRatio": round(statistics.median(runner) / statistics.median(seed), 3),
         "overheadMs": {
             "best": round(min(runner) - min(bare), 1),
             "median": round(statistics.median(runner) - statistics.median(bare), 1),

@@ -1,6 +1,6 @@
 """Pod start-up on the local cluster: pod create -> phase Succeeded, sequential runs.
 
-(a) a bare pod running `python3 -c 'print(1)'` on the base image;
+(a) a bare pod running `python3 -c 'print(1)'` on the runner image;
 (b) a runner-image pod running hello code through the runner (payload ConfigMap
     made before the clock starts, as the operator makes it before the pod);
 (c) a hello Execution through the operator: apply -> status.phase Succeeded
@@ -13,7 +13,7 @@ new namespace is slower). Skipped, with a note, when no cluster answers.
 The kubelet notices container starts and exits by relisting every second
 (PLEG), so the figures cluster around whole seconds.
 
-    python -m tests.bench.pod_startup --out bench-results
+    python -m bench.pod_startup --out bench-results
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from execution_operator import models
 from execution_runner import protocol
 from kubernetes import client, watch
 
+from bench.cluster import e2e_lock
 from tests.support import kube
 from tests.support.operator_process import OperatorProcess, install_crds
 from tests.support.runner_pod import (
@@ -57,8 +58,10 @@ def _cluster() -> client.CoreV1Api | str:
     return client.CoreV1Api(api)
 
 
-def _bare_pod(name: str) -> dict[str, Any]:
-    return kube.restricted_python_pod(name, "print(1)")
+def _bare_pod(name: str, image: str) -> dict[str, Any]:
+    pod = kube.restricted_python_pod(name, "print(1)")
+    pod["spec"]["containers"][0]["image"] = image  # the same image as the runner's pods
+    return pod
 
 
 def _time_pod(core: client.CoreV1Api, namespace: str, manifest: dict[str, Any]) -> float:
@@ -81,12 +84,17 @@ def _summary(samples: list[float]) -> dict[str, Any]:
     }
 
 
-def measure(core: client.CoreV1Api, runs: int = RUNS) -> dict[str, Any]:
-    image = make_runner_image()
+def measure(core: client.CoreV1Api, runs: int = RUNS, image: str | None = None) -> dict[str, Any]:
+    image = image or make_runner_image()
+    with e2e_lock():
+        return _measure(core, runs, image)
+
+
+def _measure(core: client.CoreV1Api, runs: int, image: str) -> dict[str, Any]:
     namespace = kube.create_namespace(core, "bench-pod-startup")
     try:
-        _time_pod(core, namespace, _bare_pod("bare-warm-up"))
-        bare = [_time_pod(core, namespace, _bare_pod(f"bare-{i}")) for i in range(runs)]
+        _time_pod(core, namespace, _bare_pod("bare-warm-up", image))
+        bare = [_time_pod(core, namespace, _bare_pod(f"bare-{i}", image)) for i in range(runs)]
         runner = []
         for name in ["runner-warm-up"] + [f"runner-{i}" for i in range(runs)]:
             core.create_namespaced_config_map(
@@ -213,11 +221,11 @@ def _time_executions(
     return samples, seen.lags_ms(names)
 
 
-def run(out_dir: str | Path, runs: int = RUNS) -> dict[str, Any]:
+def run(out_dir: str | Path, runs: int = RUNS, image: str | None = None) -> dict[str, Any]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     core = _cluster()
-    figures = {"skipped": core} if isinstance(core, str) else measure(core, runs)
+    figures = {"skipped": core} if isinstance(core, str) else measure(core, runs, image)
     (out / "pod_startup.json").write_text(json.dumps(figures, indent=2) + "\n")
     return figures
 

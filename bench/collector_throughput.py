@@ -1,10 +1,11 @@
-"""Log collector benchmark: lines/s to a live backend, peak RSS with the backend down.
+"""Log collector benchmark: lines/s to a live backend, peak RSS with the backend down,
+and a burst printed by user code through the real runner to a healthy backend.
 
 The collector runs in a child process (so its RSS and CPU are its own); the
 backend runs on loopback in this process. `run(out_dir)` writes
 `collector_throughput.json` and returns the figures.
 
-    python -m tests.bench.collector_throughput --out bench-results
+    python -m bench.collector_throughput --out bench-results
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import execution_runner
 
+from tests.integration.runner.harness import Payload, Workdir, run_payload
 from tests.support.log_backend import LogBackend, closed_port
 
 BURST_LINES = 200_000
@@ -27,14 +29,23 @@ LINE = "epoch 3 step {i:07d} loss=0.123456 lr=0.0003 grad_norm=1.2345 samples/s=
 IDENTITY = {"namespace": "bench", "name": "bench", "uid": "0" * 36, "pod": "bench-1", "node": "n"}
 ATTRIBUTES = {"optimization_id": "opt-bench", "job_id": "job-bench"}
 CLOSE_DEADLINE = 2.0
+RSS_SAMPLE_EVERY = 20_000
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    return 0
 
 
 def _peak_rss_bytes() -> int:
     """This process's own high-water RSS (ru_maxrss would include the parent's, from fork)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) * 1024
-    return 0
+    return _status_kib("VmHWM") * 1024
+
+
+def _rss_mib() -> float:
+    return round(_status_kib("VmRSS") / 1024, 1)
 
 
 def _collector_child(endpoint: str, lines: int, logs: dict[str, Any]) -> dict[str, Any]:
@@ -50,8 +61,11 @@ def _collector_child(endpoint: str, lines: int, logs: dict[str, Any]) -> dict[st
     )
     collector.start()
     started = time.perf_counter()
+    rss_samples = []  # (lines added, seconds, current RSS in MiB): the RSS plot
     for i in range(lines):
         collector.add("stdout", LINE.format(i=i))
+        if i % RSS_SAMPLE_EVERY == 0:
+            rss_samples.append((i, round(time.perf_counter() - started, 3), _rss_mib()))
     added = time.perf_counter()
     counters = collector.close(CLOSE_DEADLINE if "closed" in logs else 120)
     finished = time.perf_counter()
@@ -64,14 +78,15 @@ def _collector_child(endpoint: str, lines: int, logs: dict[str, Any]) -> dict[st
         "peakQueueBytes": collector.peak_queue_bytes,
         "peakRssBytesBeforeCollector": rss_before,
         "peakRssBytes": _peak_rss_bytes(),
+        "rssSamples": rss_samples,
     }
 
 
 def _in_child(endpoint: str, lines: int, logs: dict[str, Any]) -> dict[str, Any]:
-    args = [sys.executable, "-m", "tests.bench.collector_throughput", "--child", endpoint]
+    args = [sys.executable, "-m", "bench.collector_throughput", "--child", endpoint]
     args += ["--lines", str(lines), "--logs", json.dumps(logs)]
     pythonpath = str(Path(execution_runner.__file__).parent.parent)
-    root = str(Path(__file__).resolve().parents[2])
+    root = str(Path(__file__).resolve().parents[1])
     done = subprocess.run(
         args,
         capture_output=True,
@@ -83,6 +98,32 @@ def _in_child(endpoint: str, lines: int, logs: dict[str, Any]) -> dict[str, Any]
     )
     result: dict[str, Any] = json.loads(done.stdout)
     return result
+
+
+def _through_runner(lines: int) -> dict[str, Any]:
+    """User code prints `lines` lines as fast as it can; the real runner ships them."""
+    code = f"for i in range({lines}):\n    print({LINE!r}.format(i=i))\nresult = 1\n"
+    workdir = Workdir()
+    try:
+        with LogBackend() as backend:
+            logs = {"endpoint": backend.url, "attributes": ATTRIBUTES}
+            started = time.perf_counter()
+            run = run_payload(
+                workdir,
+                Payload(code, config={"logs": logs, "timeoutSeconds": 120}),
+            )
+            seconds = time.perf_counter() - started
+            delivered = len(backend.records())
+    finally:
+        workdir.remove()
+    return {
+        "lines": lines,
+        "delivered": delivered,
+        "deliveredFraction": round(delivered / lines, 6),
+        "reason": run.reason,
+        "counters": run.termination.get("logs"),
+        "seconds": round(seconds, 2),
+    }
 
 
 def run(out_dir: Path) -> dict[str, Any]:
@@ -109,6 +150,7 @@ def run(out_dir: Path) -> dict[str, Any]:
             **backlog,
         },
         "backendDown": {"lines": DOWN_LINES, **down},
+        "runnerBurst": _through_runner(BURST_LINES),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "collector_throughput.json").write_text(json.dumps(figures, indent=2) + "\n")
