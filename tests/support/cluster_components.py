@@ -24,7 +24,14 @@ def component(action: str, name: str) -> None:
 
 
 def node_ready(core: client.CoreV1Api) -> bool:
+    """The API server is ready (post-start hooks done: no 503s) and the node is Ready."""
     try:
+        subprocess.run(
+            ["kubectl", "--kubeconfig", kube.kubeconfig_path(), "get", "--raw", "/readyz"],
+            check=True,
+            capture_output=True,
+            timeout=10,
+        )
         node = core.read_node(NODE_NAME, _request_timeout=5)
     except Exception:  # the API server may still be coming back
         return False
