@@ -175,7 +175,8 @@ class RLimits(ApiModel):
         default=None, ge=1, description="RLIMIT_NPROC: processes and threads of the user."
     )
     file_size: Quantity | None = Field(
-        default=None, description="RLIMIT_FSIZE: largest file the code may write (quantity)."
+        default=None,
+        description="RLIMIT_FSIZE: largest file the code may write (quantity); unset: 256Mi.",
     )
 
 
