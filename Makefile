@@ -49,6 +49,7 @@ fmt: venv ## Format and auto-fix with ruff.
 .PHONY: crds
 crds: venv ## Regenerate crds/ from the pydantic models.
 	$(PY) -m execution_operator.crd > crds/executions.execution-operator.io.yaml
+	cp crds/*.yaml charts/execution-operator/files/crds/
 
 .PHONY: test-unit
 test-unit: venv ## Tests that need no cluster (unit and runner/collector processes).
@@ -90,9 +91,33 @@ image: ## Build DOCKERFILE (context CONTEXT) as IMAGE and load it into the clust
 	@bash $(CLUSTER)/image.sh "$(IMAGE)" "$(DOCKERFILE)" "$(CONTEXT)"
 
 ##@ Operator
+OPERATOR_CONTEXT := build/operator-image
+.PHONY: operator-wheels
+operator-wheels: venv ## Wheels of the project and its dependencies: the operator image's build context.
+	@# A fixed timestamp makes the project's wheel byte-identical for identical sources,
+	@# so an unchanged tree is not rebuilt; build/lib is cleared so no stale module ships.
+	@rm -rf $(OPERATOR_CONTEXT)/wheels build/lib build/bdist.*
+	@SOURCE_DATE_EPOCH=315532800 $(PY) -m pip wheel --quiet --disable-pip-version-check \
+	  --wheel-dir $(OPERATOR_CONTEXT)/wheels . pip 2>&1 | grep -v "^WARNING: Location" || true
+	@test -n "$$(ls $(OPERATOR_CONTEXT)/wheels/execution_operator-*.whl)"
+
 .PHONY: images
-images: cluster-up ## Build the runner image and load it into the local cluster.
+images: cluster-up operator-wheels ## Build the runner and operator images and load them into the local cluster.
 	@bash $(CLUSTER)/image.sh "$(RUNNER_IMAGE)" runner_image/Dockerfile runner_image
+	@bash $(CLUSTER)/image.sh "$(OPERATOR_IMAGE)" operator/Dockerfile $(OPERATOR_CONTEXT)
+
+.PHONY: helm
+helm: venv ## Fetch the pinned helm binary into the cache; print its path.
+	@PYTHON=$(PY) bash $(CLUSTER)/helm.sh
+
+.PHONY: deploy
+deploy: images helm ## Install the Helm chart onto the local cluster with the local images (HELM_ARGS: more flags).
+	@RUNNER_IMAGE="$(RUNNER_IMAGE)" OPERATOR_IMAGE="$(OPERATOR_IMAGE)" \
+	  OPERATOR_CONTEXT="$(OPERATOR_CONTEXT)" bash $(CLUSTER)/deploy.sh install $(HELM_ARGS)
+
+.PHONY: undeploy
+undeploy: helm ## Uninstall the chart from the local cluster (the CRD stays: crds.keep).
+	@bash $(CLUSTER)/deploy.sh uninstall
 
 .PHONY: install
 install: ## Install the CRDs into the cluster of KUBECONFIG (default: the local cluster).

@@ -8,6 +8,8 @@ the Helm chart's values mirror.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -117,7 +119,8 @@ class Settings:
     peering_priority: int = _setting(
         0,
         "With peering: a replica pauses while one with a higher priority runs "
-        "(equal priorities pause each other; give replicas distinct ones).",
+        "(equal priorities pause each other; give replicas distinct ones). auto: one "
+        "derived from the host name, distinct for the pods of one Deployment.",
     )
 
     @property
@@ -207,6 +210,18 @@ def _parse_list(raw: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _parse_priority(raw: str) -> int:
+    if raw == "auto":
+        return auto_priority(socket.gethostname())
+    return _parse_int(raw)
+
+
+def auto_priority(hostname: str) -> int:
+    """A priority from a pod's name: replicas of one template get distinct ones."""
+    digest = hashlib.sha256(hostname.encode()).digest()
+    return 1 + int.from_bytes(digest[:4], "big") % (2**31 - 1)
+
+
 def _parse_pull_policy(raw: str) -> str:
     if raw not in ("Always", "IfNotPresent", "Never"):
         raise ValueError("expected Always, IfNotPresent or Never")
@@ -246,7 +261,7 @@ _PARSERS: Final[dict[str, Callable[[str], Any]]] = {
     "liveness_port": _parse_port,
     "peering": _parse_bool,
     "peering_name": _parse_nonempty,
-    "peering_priority": _parse_int,
+    "peering_priority": _parse_priority,
 }
 
 

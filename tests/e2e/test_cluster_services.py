@@ -36,20 +36,6 @@ print(urllib.request.urlopen(f"http://{sys.argv[1]}/", timeout=10).read().decode
 """
 
 
-def _finished(core: client.CoreV1Api, namespace: str, name: str) -> str | None:
-    phase = core.read_namespaced_pod(name, namespace).status.phase
-    return phase if phase in ("Succeeded", "Failed") else None
-
-
-def _run_to_end(core: client.CoreV1Api, namespace: str, pod: dict[str, object]) -> str:
-    name = str(pod["metadata"]["name"])  # type: ignore[index]
-    core.create_namespaced_pod(namespace, pod)
-    phase = kube.wait_until(lambda: _finished(core, namespace, name), 90, f"pod {name} to end")
-    logs: str = core.read_namespaced_pod_log(name, namespace)
-    assert phase == "Succeeded", logs
-    return logs.strip()
-
-
 def test_a_pod_reaches_the_api_server_through_the_kubernetes_service(
     core: client.CoreV1Api, kube_api: client.ApiClient, namespace: str
 ) -> None:
@@ -81,7 +67,7 @@ def test_a_pod_reaches_the_api_server_through_the_kubernetes_service(
     pod["spec"]["automountServiceAccountToken"] = True
     service_ip = core.read_namespaced_service("kubernetes", "default").spec.cluster_ip
 
-    assert _run_to_end(core, namespace, pod) == f"{service_ip} hi"
+    assert kube.run_pod_to_end(core, namespace, pod) == f"{service_ip} hi"
 
 
 def test_a_service_reaches_a_pod_on_the_same_bridge(core: client.CoreV1Api, namespace: str) -> None:
@@ -105,4 +91,4 @@ def test_a_service_reaches_a_pod_on_the_same_bridge(core: client.CoreV1Api, name
     client_pod = kube.restricted_python_pod("client", HTTP_GET)
     client_pod["spec"]["containers"][0]["command"] += [service.spec.cluster_ip]
 
-    assert _run_to_end(core, namespace, client_pod) == "hello through a Service"
+    assert kube.run_pod_to_end(core, namespace, client_pod) == "hello through a Service"

@@ -99,3 +99,18 @@ def restricted_python_pod(
             "volumes": [{"name": "tmp", "emptyDir": {}}],
         },
     }
+
+
+def run_pod_to_end(core: client.CoreV1Api, namespace: str, pod: dict[str, Any]) -> str:
+    """Create `pod`, wait until it ends, assert it succeeded; its log, stripped."""
+    name = str(pod["metadata"]["name"])
+    core.create_namespaced_pod(namespace, pod)
+
+    def finished() -> str | None:
+        phase: str = core.read_namespaced_pod(name, namespace).status.phase
+        return phase if phase in ("Succeeded", "Failed") else None
+
+    phase = wait_until(finished, 90, f"pod {name} to end")
+    logs: str = core.read_namespaced_pod_log(name, namespace)
+    assert phase == "Succeeded", logs
+    return logs.strip()

@@ -1,10 +1,17 @@
 """Operator settings: one prefix, documented defaults, errors that name the variable."""
 
 import dataclasses
+import socket
 
 import pytest
 from execution_operator import settings as settings_module
-from execution_operator.settings import Settings, SettingsError, load_settings, settings_table
+from execution_operator.settings import (
+    Settings,
+    SettingsError,
+    auto_priority,
+    load_settings,
+    settings_table,
+)
 
 
 def test_defaults_without_any_variable() -> None:
@@ -78,3 +85,21 @@ def test_every_field_has_a_parser_a_doc_and_a_row_in_the_table() -> None:
 def test_settings_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         Settings().peering = True  # type: ignore[misc]
+
+
+def test_auto_peering_priority_is_distinct_per_pod_and_stable() -> None:
+    pods = [f"execution-operator-7d9c-{suffix}" for suffix in ("abcde", "fghij", "klmno")]
+    priorities = [auto_priority(pod) for pod in pods]
+    assert len(set(priorities)) == 3
+    assert all(1 <= p < 2**31 for p in priorities)
+    assert auto_priority(pods[0]) == priorities[0]
+
+
+def test_auto_peering_priority_comes_from_the_host_name() -> None:
+    settings = load_settings({"EXECUTION_OPERATOR_PEERING_PRIORITY": "auto"})
+    assert settings.peering_priority == auto_priority(socket.gethostname())
+
+
+def test_a_peering_priority_is_auto_or_a_whole_number() -> None:
+    with pytest.raises(SettingsError, match="EXECUTION_OPERATOR_PEERING_PRIORITY"):
+        load_settings({"EXECUTION_OPERATOR_PEERING_PRIORITY": "high"})
