@@ -7,6 +7,7 @@ PACKAGES=(
   etcd-server containerd runc containernetworking-plugins iptables iproute2
   golang-go rsync jq dpkg-dev golang-github-modern-go-reflect2-dev
   gcc libc6-dev buildah debootstrap util-linux procps curl openssl conntrack
+  lua5.1 lua5.4
 )
 # kubectl: the machine's own when present, else Debian's client.
 command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)
