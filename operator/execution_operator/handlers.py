@@ -52,6 +52,9 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     if ours.peering:
         kube.ensure_peering_objects(ours.peering_name, ours.namespaces)
     settings.execution.max_workers = 16
+    # Our resources are known at start: no cluster-wide CRD watch, which would need a
+    # ClusterRole on CRDs (install the CRD before the operator, as the chart does).
+    settings.scanning.disabled = True
     # Stalls are noticed: watches end server-side every 5 minutes and client-side soon
     # after; a stream with no event or bookmark for 70 s is reconnected (kopf's default).
     # Only our pods are streamed: memory and traffic follow our work, not the cluster.
