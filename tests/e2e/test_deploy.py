@@ -167,7 +167,8 @@ def test_uninstall_leaves_no_operator_resources_but_keeps_the_crd(
     )
     assert rbac.list_cluster_role(label_selector=RELEASE_SELECTOR).items == []
     assert rbac.list_cluster_role_binding(label_selector=RELEASE_SELECTOR).items == []
-    kube.wait_until(lambda: not _operator_pods(core), 60, "the operator pod to go")
+    # Garbage collection removes the pod after its ReplicaSet; slow on a loaded node.
+    kube.wait_until(lambda: not _operator_pods(core), 180, "the operator pod to go")
     crd = client.ApiextensionsV1Api(kube_api).read_custom_resource_definition(
         f"{models.PLURAL}.{models.GROUP}"
     )
