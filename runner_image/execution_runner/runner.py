@@ -1,20 +1,20 @@
 """`python -m execution_runner`: payload in, child run, outcome reported.
 
-Order matters for start-up: only light modules load before the child starts;
-the log sink (and whatever it imports) is built while the child boots.
+Order matters for start-up: only light modules load before the child is forked;
+the redaction, the output router and the log sink (and whatever they import) are
+built while the child runs, and the log credentials are read only after the fork.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
 
-from execution_runner import procs, protocol
+from execution_runner import fastjson, procs, protocol
+from execution_runner.child import ChildSetup
 from execution_runner.child_env import build_child_env, secret_values
 from execution_runner.errors import RunnerError
+from execution_runner.limits import bootstrap_limits
 from execution_runner.outcome import Outcome, classify
 from execution_runner.output import OutputRouter
 from execution_runner.payload import load_payload
@@ -26,7 +26,11 @@ from execution_runner.sink import NullSink
 from execution_runner.streams import STDOUT
 from execution_runner.supervise import ChildExit, Supervisor
 
+# `typing` and `collections.abc` cost milliseconds of start-up: for checkers only.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
     from execution_runner.config import RunnerConfig
     from execution_runner.sink import LogSink, SinkFactory
 
@@ -97,7 +101,7 @@ def _termination_message(outcome: Outcome, child: ChildExit | None, logs: LogCou
             TerminationKey.REASON: outcome.reason,
             TerminationKey.MESSAGE: "The runner could not report the details of this outcome.",
         }
-        return json.dumps(fallback).encode()
+        return fastjson.dumps(fallback).encode()
 
 
 def _internal_error(exc: BaseException) -> Outcome:
@@ -124,12 +128,11 @@ def run(sink_factory: SinkFactory, environ: Mapping[str, str] | None = None) -> 
     sink: LogSink = NullSink()
     supervisor: Supervisor | None = None
     child: ChildExit | None = None
+    config: RunnerConfig | None = None
     try:
         procs.harden_runner()
         payload = load_payload(environ.get(protocol.PAYLOAD_DIR_ENV, protocol.DEFAULT_PAYLOAD_DIR))
         config = payload.config
-        redact = Redactor(secret_values(config, environ))
-        router = OutputRouter(redact, sys.stdout.buffer, sys.stderr.buffer, config.max_result_bytes)
         signals.drain(None)
         if signals.stop_requested:
             outcome = Outcome(Reason.CANCELLED, "The execution was cancelled before it started.")
@@ -137,16 +140,22 @@ def run(sink_factory: SinkFactory, environ: Mapping[str, str] | None = None) -> 
             oom_before = procs.oom_kill_count()
             supervisor = Supervisor(
                 signals,
-                router,
                 report_cap=6 * config.max_result_bytes + REPORT_SLACK_BYTES,
                 timeout=config.timeout_seconds,
                 kill_grace=config.kill_grace_seconds,
             )
             child_env = build_child_env(config, environ, _say)
-            supervisor.start(payload.code_path, payload.input_bytes, config.rlimits, child_env)
+            limits = bootstrap_limits(config.rlimits)
+            supervisor.start(
+                ChildSetup(payload.code_path, payload.data, payload.payload_type, limits, child_env)
+            )
+            redact = Redactor(secret_values(config, environ))
+            router = OutputRouter(
+                redact, sys.stdout.buffer, sys.stderr.buffer, config.max_result_bytes
+            )
             sink = _make_sink(sink_factory, config, redact)
             router.attach(sink)
-            child = supervisor.wait()
+            child = supervisor.wait(router)
             oom_after = procs.oom_kill_count()
             oom_killed = oom_before is not None and oom_after is not None and oom_after > oom_before
             last_line = router.take_last_stdout_line()
@@ -163,6 +172,8 @@ def run(sink_factory: SinkFactory, environ: Mapping[str, str] | None = None) -> 
         if supervisor is not None:
             supervisor.abort()
         outcome = _internal_error(exc)
+    if not redact and config is not None:  # failed before the fork: the secrets still go
+        redact = Redactor(secret_values(config, environ))
     outcome = _redacted(outcome, redact)
     if outcome.reason == Reason.RUNNER_ERROR:
         _say(outcome.message)
