@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from execution_runner.runner import run
 from execution_runner.sink import collector_sink_factory
 
 if __name__ == "__main__":
-    sys.exit(run(collector_sink_factory))
+    status = run(collector_sink_factory)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        # Everything is written; interpreter shutdown (module teardown) would only cost time.
+        os._exit(status)

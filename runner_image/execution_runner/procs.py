@@ -104,19 +104,24 @@ def _send(kill: Callable[[int, int], None], target: int, sig: int) -> None:
         pass  # gone meanwhile, or not ours
 
 
-def reap_orphans() -> None:
-    """Collects exited processes re-parented to the runner (call after the child is reaped)."""
+def reap_orphans() -> bool:
+    """Collects exited processes re-parented to the runner (call after the child is reaped);
+    True while the runner still has children."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            return False
         if pid == 0:
-            return
+            return True
 
 
 def kill_all(child_pid: int, deadline: float) -> bool:
     """SIGKILLs until nothing related is alive (a fork bomb keeps forking); False on deadline."""
+    # The runner is a subreaper: every live process the code started descends from it,
+    # so no children at all means nothing to kill (and no scan of every process).
+    if not reap_orphans():
+        return True
     while signal_all(child_pid, sigs.SIGKILL):
         reap_orphans()
         if time.monotonic() >= deadline:
