@@ -8,7 +8,12 @@ import sys
 from execution_runner.runner import run
 from execution_runner.sink import collector_sink_factory
 
-if __name__ == "__main__":
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NoReturn
+
+
+def main() -> NoReturn:
     status = run(collector_sink_factory)
     try:
         sys.stdout.flush()
@@ -16,3 +21,7 @@ if __name__ == "__main__":
     finally:
         # Everything is written; interpreter shutdown (module teardown) would only cost time.
         os._exit(status)
+
+
+if __name__ == "__main__":
+    main()
