@@ -52,6 +52,14 @@ def apply_rlimits(limits: list[tuple[str, int, int, int]]) -> None:
             raise ValueError(f"cannot set rlimits.{name} to {soft}: {exc}") from exc
 
 
+def report_setup_failure(fd: int, message: str) -> None:
+    """A bootstrapError report: the code never started (a RunnerError, not the code's)."""
+    try:  # noqa: SIM105  # contextlib costs start-up
+        _write_report(fd, dumps({"status": STATUS_BOOTSTRAP_ERROR, "message": message}))
+    except OSError:
+        pass  # the runner sees no report and the exit status
+
+
 def _write_report(fd: int, text: str) -> None:
     data = text.encode()
     while data:
@@ -237,7 +245,7 @@ def main(
     try:
         apply_rlimits(limits)
     except (ValueError, OSError) as exc:
-        _write_report(report_fd, dumps({"status": STATUS_BOOTSTRAP_ERROR, "message": str(exc)}))
+        report_setup_failure(report_fd, str(exc))
         return 1
     import atexit  # noqa: PLC0415
 

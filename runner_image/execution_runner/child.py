@@ -93,6 +93,7 @@ def _redirect(setup: ChildSetup, report_fd: int) -> None:
 def run_child(setup: ChildSetup, report_fd: int) -> NoReturn:
     """Runs in the forked child; never returns into the runner's code."""
     status = SETUP_FAILED
+    ready = False
     try:
         os.setsid()
         _redirect(setup, report_fd)
@@ -101,13 +102,12 @@ def run_child(setup: ChildSetup, report_fd: int) -> NoReturn:
         if os.path.isdir(tmpdir):
             os.chdir(tmpdir)
         sys.dont_write_bytecode = True  # as `python -B`: the code's imports write no .pyc
+        ready = True
         status = bootstrap.main(
             setup.code_path, report_fd, setup.limits, setup.data, setup.payload_type
         )
     except BaseException as exc:  # nothing may unwind into the runner's frames
-        try:  # noqa: SIM105  # contextlib costs start-up
-            os.write(2, f"execution_runner: the child failed: {type(exc).__name__}\n".encode())
-        except OSError:
-            pass
+        if not ready:  # before the bootstrap: the runner's failure, reported as such
+            bootstrap.report_setup_failure(report_fd, f"the child setup failed: {exc!r}")
     finally:
         os._exit(status)
