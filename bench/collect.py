@@ -51,14 +51,20 @@ def node_burst(result: Mapping[str, Any]) -> Values:
     }
 
 
+def _sampled_rounds(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Rounds whose operator RSS was sampled (a round where nothing finished has none)."""
+    return [r for r in result["rounds"] if "operatorRssMiB" in r]
+
+
 def control_plane(result: Mapping[str, Any]) -> Values:
     rounds = result["rounds"]
-    return {
-        "controlPlaneExecutionsPerSecond": rounds[0]["executionsPerSecond"],
-        "operatorRssGrowthPercent": growth_percent(
-            rounds[0]["operatorRssMiB"], rounds[-1]["operatorRssMiB"]
-        ),
-    }
+    sampled = _sampled_rounds(result)
+    values: Values = {"controlPlaneExecutionsPerSecond": rounds[0]["executionsPerSecond"]}
+    if len(sampled) > 1:
+        values["operatorRssGrowthPercent"] = growth_percent(
+            sampled[0]["operatorRssMiB"], sampled[-1]["operatorRssMiB"]
+        )
+    return values
 
 
 def operator_scale(result: Mapping[str, Any]) -> Values:
@@ -66,14 +72,23 @@ def operator_scale(result: Mapping[str, Any]) -> Values:
 
 
 def control_plane_notes(result: Mapping[str, Any]) -> dict[str, str]:
-    first = result["rounds"][0]
-    if first["complete"] and set(first["phases"]) <= {"Succeeded"}:
-        return {}
-    note = (
-        f"{first['terminal']} of {first['executions']} terminal (phases {first['phases']}), "
-        f"fake kubelet errors {first['kubelet']['errorCount']}"
-    )
-    return {"controlPlaneExecutionsPerSecond": note}
+    rounds = result["rounds"]
+    notes = {}
+    first = rounds[0]
+    if not (first["complete"] and set(first["phases"]) <= {"Succeeded"}):
+        notes["controlPlaneExecutionsPerSecond"] = (
+            f"{first['terminal']} of {first['executions']} terminal (phases {first['phases']}), "
+            f"fake kubelet errors {first['kubelet']['errorCount']}"
+        )
+    sampled = _sampled_rounds(result)
+    if len(sampled) < len(rounds):
+        broken = rounds[len(sampled)]
+        notes["operatorRssGrowthPercent"] = (
+            f"round {len(sampled) + 1} of {len(rounds)}: {broken['terminal']} of "
+            f"{broken['executions']} terminal, no RSS sample; "
+            + (f"growth over rounds 1-{len(sampled)}" if len(sampled) > 1 else "not measured")
+        )
+    return notes
 
 
 def scale_notes(result: Mapping[str, Any]) -> dict[str, str]:

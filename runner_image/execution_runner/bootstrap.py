@@ -1,10 +1,8 @@
-"""The child process: applies rlimits, then runs the user code as `__main__`.
+"""In the user process: applies rlimits, then runs the user code as `__main__`.
 
-Started by the runner as `python -I -B -c <import this module> CODE_PATH REPORT_FD
-LIMITS_JSON` (from cached bytecode, see supervise.py); it imports only the stdlib
-and never the rest of the runner package. The input document
-arrives on stdin. One JSON report goes to REPORT_FD (a pipe, not stdout), so
-whatever the code prints cannot change it:
+Called in the child the runner forked (child.py) with the code's path, the
+report fd, the limits and the input already parsed. One JSON report goes to
+the report fd (a pipe, not stdout), so whatever the code prints cannot change it:
 
     {"status": "ok", "hasResult": true, "result": <value>}   (hasResult false: no `result`)
     {"status": "error", "error": {type, message, traceback}, "chain": [{type, errno}, ...]}
@@ -18,18 +16,20 @@ write to the same fd, so whatever follows the mark is the code's responsibility
 
 from __future__ import annotations
 
-import _signal  # type: ignore[import-not-found]  # `signal` imports `enum`: milliseconds
-import marshal
 import os
 import resource
 import sys
-from types import CodeType, ModuleType, TracebackType
+from types import ModuleType
+
+from execution_runner import sigs
+from execution_runner.fastjson import dumps, loads
 
 # `typing` costs milliseconds of start-up; the annotations need it only for checkers.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from importlib.machinery import ModuleSpec
+    from types import CodeType, TracebackType
     from typing import Any
 
 STATUS_OK = "ok"
@@ -42,47 +42,6 @@ MAX_ERROR_TEXT = 64 * 1024
 MAX_CHAIN = 8
 
 
-def dumps(
-    value: Any, allow_nan: bool = True, default: Any = None, ensure_ascii: bool = True
-) -> str:
-    """json.dumps (compact) on the C encoder, without importing json and re (~5 ms)."""
-    try:
-        from _json import (  # noqa: PLC0415
-            encode_basestring,
-            encode_basestring_ascii,
-            make_encoder,
-        )
-    except ImportError:  # an interpreter without the C accelerator
-        import json  # noqa: PLC0415
-
-        return json.dumps(value, allow_nan=allow_nan, default=default, separators=(",", ":"))
-
-    def refuse(obj: Any) -> Any:
-        raise TypeError(f"Object of type {type(obj).__name__} is not JSON serializable")
-
-    encode = make_encoder(
-        {},  # markers: circular references raise ValueError
-        default or refuse,
-        encode_basestring_ascii if ensure_ascii else encode_basestring,
-        None,  # indent
-        ":",
-        ",",
-        False,  # sort_keys
-        False,  # skipkeys
-        allow_nan,
-    )
-    return "".join(encode(value, 0))
-
-
-def parse_limits(text: str) -> list[tuple[str, int, int, int]]:
-    """The runner's LIMITS argument: `name:resource:soft:hard` entries, comma-separated."""
-    limits = []
-    for entry in filter(None, text.split(",")):
-        name, which, soft, hard = entry.split(":")
-        limits.append((name, int(which), int(soft), int(hard)))
-    return limits
-
-
 def apply_rlimits(limits: list[tuple[str, int, int, int]]) -> None:
     """Sets each [name, resource, soft, hard] the runner computed; no core dumps."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -91,6 +50,14 @@ def apply_rlimits(limits: list[tuple[str, int, int, int]]) -> None:
             resource.setrlimit(which, (soft, hard))
         except (OSError, ValueError) as exc:
             raise ValueError(f"cannot set rlimits.{name} to {soft}: {exc}") from exc
+
+
+def report_setup_failure(fd: int, message: str) -> None:
+    """A bootstrapError report: the code never started (a RunnerError, not the code's)."""
+    try:  # noqa: SIM105  # contextlib costs start-up
+        _write_report(fd, dumps({"status": STATUS_BOOTSTRAP_ERROR, "message": message}))
+    except OSError:
+        pass  # the runner sees no report and the exit status
 
 
 def _write_report(fd: int, text: str) -> None:
@@ -253,20 +220,36 @@ def run_user_code(code_path: str, data: Any, payload_type: str | None) -> tuple[
     return _result_report(namespace), 0
 
 
-def main(argv: list[str]) -> int:
-    code_path, fd_text, limits_text = argv[1:4]
-    report_fd = int(fd_text)
+def _finish_interpreter() -> None:
+    """What interpreter exit does for the code: non-daemon threads joined, atexit run."""
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        threading._shutdown()
+    import atexit  # noqa: PLC0415
+
+    atexit._run_exitfuncs()
+
+
+def main(
+    code_path: str,
+    report_fd: int,
+    limits: list[tuple[str, int, int, int]],
+    data: Any,
+    payload_type: str | None,
+) -> int:
+    """Runs the code once (in the forked child, see child.py); returns the exit status."""
     os.set_inheritable(report_fd, False)  # processes the code execs never get it
     # The runner blocks its stop signals (it reads them from a signalfd); the code must not.
-    _signal.pthread_sigmask(_signal.SIG_SETMASK, ())
+    sigs.unblock_all()
     main_pid = os.getpid()
     try:
-        apply_rlimits(parse_limits(limits_text))
-        # From the runner (trusted), before any user code runs.
-        data, payload_type = marshal.loads(sys.stdin.buffer.read())  # noqa: S302
-    except (ValueError, OSError, EOFError, TypeError) as exc:
-        _write_report(report_fd, dumps({"status": STATUS_BOOTSTRAP_ERROR, "message": str(exc)}))
+        apply_rlimits(limits)
+    except (ValueError, OSError) as exc:
+        report_setup_failure(report_fd, str(exc))
         return 1
+    import atexit  # noqa: PLC0415
+
+    atexit._clear()  # the runner's exit functions are not the code's
     import faulthandler  # noqa: PLC0415  # a crash (e.g. stack overflow) still shows where
 
     faulthandler.enable()
@@ -279,15 +262,14 @@ def main(argv: list[str]) -> int:
     if os.getpid() != main_pid:
         # A process the code forked fell through to here: it must not report.
         if status:
-            import json  # noqa: PLC0415  # a rare path
-
-            sys.stderr.write(json.loads(report)["error"]["traceback"])
+            sys.stderr.write(loads(report)["error"]["traceback"])
         sys.stderr.flush()
-        os._exit(status)
+        return status
     _write_report(report_fd, report)
     os.close(report_fd)
+    try:
+        _finish_interpreter()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
     return status
-
-
-if __name__ == "__main__":  # also runnable as a script
-    sys.exit(main(sys.argv))

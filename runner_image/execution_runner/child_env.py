@@ -7,10 +7,14 @@ names. Names that steer process start-up (protocol.env_name_reserved) never pass
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-
 from execution_runner import protocol
-from execution_runner.config import RunnerConfig
+
+# `typing` and `collections.abc` cost milliseconds of start-up: for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from execution_runner.config import RunnerConfig
 
 
 def _declared(config: RunnerConfig) -> tuple[str, ...]:
@@ -31,14 +35,15 @@ def build_child_env(
     env.update(dict.fromkeys(protocol.THREAD_CAP_ENV, str(config.threads)))
     dropped: set[str] = set()
     for source in config.env_from:
-        for name, value in environ.items():
+        # Names only: no other value (e.g. the log API key) is ever decoded before the fork.
+        for name in environ:
             stripped = name[len(source.prefix) :]
             if not name.startswith(source.prefix) or not stripped:
                 continue
             if protocol.env_name_reserved(stripped):
                 dropped.add(stripped)
             else:
-                env[stripped] = value
+                env[stripped] = environ[name]
     for name in _declared(config):
         marked = protocol.env_marker_name(name)
         if protocol.env_name_reserved(name):

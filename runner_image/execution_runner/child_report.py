@@ -7,10 +7,12 @@ the known shapes are used; everything else is reported as FORGED.
 
 from __future__ import annotations
 
-import json
-from typing import Any, Final
+from execution_runner import bootstrap, fastjson
 
-from execution_runner import bootstrap
+# `typing` and `collections.abc` cost milliseconds of start-up: for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final
 
 # The code wrote to the report channel: a user outcome, never a runner failure.
 FORGED: Final = "forged"
@@ -63,7 +65,7 @@ def parse_child_report(raw: bytes, overflow: bool) -> ChildReport:
     if not body and not overflow:
         return ChildReport(started, None, {})
     try:
-        doc = json.loads(body)
+        doc = fastjson.loads(body)
     except (ValueError, RecursionError):
         doc = None
     if overflow or not isinstance(doc, dict) or doc.get("status") not in _STATUSES:

@@ -7,9 +7,6 @@ the protocol's; unknown keys are ignored (a newer operator may add some).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from execution_runner import protocol
 from execution_runner.errors import RunnerError
 from execution_runner.protocol import (
@@ -18,6 +15,12 @@ from execution_runner.protocol import (
     LogsOverflow,
     RunnerConfigKey,
 )
+
+# `typing` and `collections.abc` cost milliseconds of start-up: for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 _OVERFLOW_POLICIES = (LogsOverflow.BLOCK, LogsOverflow.DROP)
 
@@ -140,7 +143,7 @@ class _Section:
     """One JSON object of runner.json and its path, with typed getters (null = default)."""
 
     def __init__(self, doc: Any, path: str) -> None:
-        if doc is not None and not isinstance(doc, Mapping):
+        if doc is not None and not isinstance(doc, dict):
             raise _fail(path or "(top level)", "a JSON object", doc)
         self.doc: Mapping[str, Any] = doc or {}
         self.path = path
@@ -218,7 +221,7 @@ def _env_from(doc: Mapping[str, Any]) -> tuple[EnvFromSource, ...]:
     for item in value:
         # A bare string is a marker of a non-secret source.
         entry = {EnvFromKey.PREFIX: item} if isinstance(item, str) else item
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, dict):
             raise _fail(f"{RunnerConfigKey.ENV_FROM}[]", "{prefix: string, secret: bool}", item)
         prefix, secret = entry.get(EnvFromKey.PREFIX), entry.get(EnvFromKey.SECRET, False)
         if not isinstance(prefix, str) or not prefix or not isinstance(secret, bool):

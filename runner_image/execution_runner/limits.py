@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import resource
-from typing import Final
 
 from execution_runner.protocol import RlimitKey
+
+# `typing` and `collections.abc` cost milliseconds of start-up: for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 # Seconds between the CPU soft limit (SIGXCPU, reported) and the hard one (SIGKILL).
 CPU_HARD_MARGIN_SECONDS: Final = 1
@@ -19,11 +23,11 @@ RESOURCES: Final = {
 }
 
 
-def bootstrap_limits(rlimits: dict[str, int]) -> str:
-    """The bootstrap's LIMITS argument, `name:resource:soft:hard,...` (bootstrap.parse_limits):
-    soft = hard for each limit, CPU hard a little higher."""
+def bootstrap_limits(rlimits: dict[str, int]) -> list[tuple[str, int, int, int]]:
+    """(name, resource, soft, hard) for bootstrap.apply_rlimits: soft = hard for each
+    limit, CPU hard a little higher."""
     entries = []
     for name, value in rlimits.items():
         hard = value + CPU_HARD_MARGIN_SECONDS if name == RlimitKey.CPU_SECONDS else value
-        entries.append(f"{name}:{RESOURCES[name]}:{value}:{hard}")
-    return ",".join(entries)
+        entries.append((name, RESOURCES[name], value, hard))
+    return entries

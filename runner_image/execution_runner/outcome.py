@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import errno
-import signal
-from typing import Any
 
-from execution_runner import bootstrap, protocol
+from execution_runner import bootstrap, protocol, sigs
 from execution_runner.child_report import FORGED, parse_child_report
 from execution_runner.config import RunnerConfig
 from execution_runner.output import Line
 from execution_runner.protocol import Reason, RlimitKey
 from execution_runner.result import ResultProblem, from_last_line, from_report
 from execution_runner.supervise import CANCELLED, SIGNALLED_RUNNER, TIMEOUT, ChildExit
+
+# `typing` and `collections.abc` cost milliseconds of start-up: for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class Outcome:
@@ -105,15 +108,13 @@ def from_signal(sig: int, child: ChildExit, config: RunnerConfig, oom_killed: bo
     limits = config.rlimits
     cpu = child.rusage.ru_utime + child.rusage.ru_stime if child.rusage else 0.0
     cpu_limit = limits.get(RlimitKey.CPU_SECONDS)
-    if sig == signal.SIGXCPU or (
-        sig == signal.SIGKILL and cpu_limit is not None and cpu >= cpu_limit
-    ):
+    if sig == sigs.SIGXCPU or (sig == sigs.SIGKILL and cpu_limit is not None and cpu >= cpu_limit):
         return Outcome(
             Reason.CPU_LIMIT_EXCEEDED,
             f"The code used more than rlimits.cpuSeconds ({cpu_limit} s) of CPU time and was "
             "stopped; make it faster or raise rlimits.cpuSeconds.",
         )
-    if sig == signal.SIGXFSZ:
+    if sig == sigs.SIGXFSZ:
         limit = (
             size_text(limits[RlimitKey.FILE_SIZE]) if RlimitKey.FILE_SIZE in limits else "the limit"
         )
@@ -122,21 +123,21 @@ def from_signal(sig: int, child: ChildExit, config: RunnerConfig, oom_killed: bo
             f"The code wrote a file larger than rlimits.fileSize ({limit}) and was stopped; "
             "write less or raise rlimits.fileSize.",
         )
-    if sig == signal.SIGSEGV and RlimitKey.STACK in limits:
+    if sig == sigs.SIGSEGV and RlimitKey.STACK in limits:
         return Outcome(
             Reason.STACK_LIMIT_EXCEEDED,
             f"The code crashed with a segmentation fault under rlimits.stack "
             f"({size_text(limits[RlimitKey.STACK])}), most likely a stack overflow from deep "
             "recursion; recurse less deeply or raise rlimits.stack.",
         )
-    if sig == signal.SIGKILL and oom_killed:
+    if sig == sigs.SIGKILL and oom_killed:
         return Outcome(
             Reason.OOM_KILLED,
             "The code was killed by the out-of-memory killer (the container's memory limit "
             "was reached); use less memory or raise resources.limits.memory.",
         )
-    name = signal.Signals(sig).name if sig in signal.Signals.__members__.values() else str(sig)
-    if sig == signal.SIGKILL:
+    name = sigs.name(sig)
+    if sig == sigs.SIGKILL:
         return Outcome(
             Reason.USER_ERROR,
             "The code was killed by SIGKILL, which the runner did not send (the code itself "
@@ -164,8 +165,8 @@ def _completed(
 
 
 def _code_stopped_its_runner(child: ChildExit) -> Outcome:
-    sig, pid = child.runner_signal or (signal.SIGTERM, 0)
-    name = signal.Signals(sig).name if sig in signal.Signals.__members__.values() else str(sig)
+    sig, pid = child.runner_signal or (sigs.SIGTERM, 0)
+    name = sigs.name(sig)
     return Outcome(
         Reason.USER_ERROR,
         f"The code (pid {pid}) sent {name} to its runner and was stopped; a run cannot stop "

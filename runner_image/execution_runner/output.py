@@ -6,13 +6,14 @@ run ends: it may be the result (seed style), which is not a log record.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable
-from typing import TYPE_CHECKING, BinaryIO, Final
-
 from execution_runner.streams import STDERR, STDOUT
 
+# `typing` and `collections.abc` cost milliseconds of start-up: for checkers only.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import BinaryIO, Final
+
     from execution_runner.sink import LogSink
 
 # Longer output lines are cut and marked before they are mirrored or shipped.
@@ -118,15 +119,19 @@ class OutputRouter:
         """Mirrors one line (redacted) and hands it to the sink; blank lines are only mirrored."""
         text = self._redact(log_text(line))
         mirror = self._mirrors[stream]
-        with contextlib.suppress(OSError, ValueError):  # a closed mirror must not stop draining
+        try:  # noqa: SIM105  # contextlib costs start-up
             mirror.write(text.encode("utf-8", "replace") + b"\n")
+        except (OSError, ValueError):
+            pass  # a closed mirror must not stop draining
         if self._sink is not None and text.strip():
             self._sink.add(stream, text)
 
     def flush(self) -> None:
         for mirror in self._mirrors.values():
-            with contextlib.suppress(OSError, ValueError):
+            try:  # noqa: SIM105  # contextlib costs start-up
                 mirror.flush()
+            except (OSError, ValueError):
+                pass  # as in emit
 
     def _route(self, stream: str, lines: list[Line]) -> None:
         for line in lines:

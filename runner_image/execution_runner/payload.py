@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-import marshal
 import os
 
-from execution_runner import protocol
+from execution_runner import fastjson, protocol
 from execution_runner.config import RunnerConfig, parse_runner_config
 from execution_runner.errors import RunnerError
 from execution_runner.protocol import InputKey
@@ -15,12 +13,14 @@ from execution_runner.protocol import InputKey
 class Payload:
     """What the child needs: where the code is, the input document, the settings."""
 
-    __slots__ = ("code_path", "config", "input_bytes")
+    __slots__ = ("code_path", "config", "data", "payload_type")
 
-    def __init__(self, code_path: str, input_bytes: bytes, config: RunnerConfig) -> None:
+    def __init__(
+        self, code_path: str, data: object, payload_type: str | None, config: RunnerConfig
+    ) -> None:
         self.code_path = code_path
-        # marshal of (data, payload_type), fed to the child on stdin.
-        self.input_bytes = input_bytes
+        self.data = data  # the code's `data`, parsed from JSON
+        self.payload_type = payload_type
         self.config = config
 
 
@@ -36,12 +36,12 @@ def _read(path: str) -> bytes | None:
 
 def _parse_json(raw: bytes, name: str) -> object:
     try:
-        return json.loads(raw)
+        return fastjson.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise RunnerError(f"{name} is not valid JSON: {exc}") from exc
 
 
-def _input_bytes(directory: str) -> bytes:
+def _input(directory: str) -> tuple[object, str | None]:
     raw_input = _read(os.path.join(directory, protocol.INPUT_FILE))
     document = _parse_json(raw_input, protocol.INPUT_FILE) if raw_input is not None else {}
     if not isinstance(document, dict):
@@ -54,11 +54,7 @@ def _input_bytes(directory: str) -> bytes:
         data = _parse_json(raw_data, protocol.INPUT_DATA_FILE)
     else:
         data = document.get(InputKey.DATA, {})  # the Execution's `input` defaults to {}
-    # marshal: the child reads it with a builtin module instead of importing json.
-    try:
-        return marshal.dumps((data, payload_type))  # type: ignore[arg-type]  # JSON values
-    except ValueError as exc:  # nested deeper than marshal goes
-        raise RunnerError(f"the input cannot be passed to the code: {exc}") from exc
+    return data, payload_type
 
 
 def load_payload(directory: str) -> Payload:
@@ -72,4 +68,4 @@ def load_payload(directory: str) -> Payload:
     config = parse_runner_config(
         _parse_json(raw_config, protocol.RUNNER_CONFIG_FILE) if raw_config is not None else {}
     )
-    return Payload(code_path, _input_bytes(directory), config)
+    return Payload(code_path, *_input(directory), config)

@@ -9,8 +9,10 @@ only where they stand alone, i.e. not next to a letter or digit, so that a
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from re import Pattern
 
 REDACTED = "[REDACTED]"
 # Shorter values are redacted only as whole tokens (see the module's docstring).
@@ -18,6 +20,8 @@ MIN_SUBSTRING_LENGTH = 4
 
 
 def _pattern(value: str) -> str:
+    import re  # noqa: PLC0415  # ~4 ms of start-up, paid only when there are secrets
+
     escaped = re.escape(value)
     if len(value) >= MIN_SUBSTRING_LENGTH:
         return escaped
@@ -30,7 +34,11 @@ class Redactor:
     def __init__(self, secrets: Iterable[str]) -> None:
         values = sorted({s for s in secrets if s}, key=len, reverse=True)
         # Longest first, so a secret that contains another is replaced whole.
-        self._pattern = re.compile("|".join(map(_pattern, values))) if values else None
+        self._pattern: Pattern[str] | None = None
+        if values:
+            import re  # noqa: PLC0415  # see _pattern
+
+            self._pattern = re.compile("|".join(map(_pattern, values)))
 
     def __bool__(self) -> bool:
         return self._pattern is not None

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import Any
-
-from execution_runner import protocol
+from execution_runner import fastjson, protocol
 from execution_runner.outcome import Outcome
 from execution_runner.protocol import (
     ErrorDoc,
@@ -18,7 +14,14 @@ from execution_runner.protocol import (
     TerminationKey,
     TerminationMessage,
 )
-from execution_runner.supervise import ChildExit
+
+# `typing` and `collections.abc` cost milliseconds of start-up: for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from execution_runner.supervise import ChildExit
 
 TRUNCATION_MARK = "…[truncated]"
 _ERROR = TerminationKey.ERROR
@@ -70,7 +73,7 @@ def termination_document(
 
 
 def _encode(doc: Mapping[str, Any]) -> bytes:
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+    return fastjson.dumps(doc, ensure_ascii=False).encode()
 
 
 def _shortened(text: str, keep: int, keep_end: bool) -> str:

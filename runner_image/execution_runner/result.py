@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from execution_runner import protocol
+from execution_runner import fastjson, protocol
 from execution_runner.output import Line
 from execution_runner.protocol import Reason
+
+# `typing` and `collections.abc` cost milliseconds of start-up: for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class ResultProblem(Exception):
@@ -28,7 +30,7 @@ def _reject_constant(name: str) -> Any:
 def parse_line(line: Line) -> tuple[bool, Any]:
     """(True, value) if the whole line is JSON, else (False, None)."""
     try:
-        return True, json.loads(line.data, parse_constant=_reject_constant)
+        return True, fastjson.loads(line.data, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         return False, None
 

@@ -17,14 +17,17 @@ from __future__ import annotations
 
 import ctypes
 import os
-import signal
 import struct
-from typing import Final, NamedTuple
 
-from execution_runner import procs
+from execution_runner import procs, sigs
 
-STOP_SIGNALS: Final = (signal.SIGTERM, signal.SIGINT)
-WATCHED: Final = (signal.SIGCHLD, *STOP_SIGNALS)
+# `typing` costs milliseconds of start-up: for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
+
+STOP_SIGNALS: Final = (sigs.SIGTERM, sigs.SIGINT)
+WATCHED: Final = (sigs.SIGCHLD, *STOP_SIGNALS)
 _SFD_NONBLOCK: Final = os.O_NONBLOCK
 _SFD_CLOEXEC: Final = os.O_CLOEXEC
 _SIGINFO_BYTES: Final = 128  # sizeof(struct signalfd_siginfo)
@@ -32,17 +35,20 @@ _SIGINFO_BYTES: Final = 128  # sizeof(struct signalfd_siginfo)
 _SIGINFO_HEAD: Final = struct.Struct("=IiiII")
 
 
-class Received(NamedTuple):
-    signo: int
-    pid: int  # 0: from outside the runner's pid namespace (or the kernel)
-    uid: int
+class Received:
+    __slots__ = ("pid", "signo", "uid")
+
+    def __init__(self, signo: int, pid: int, uid: int) -> None:
+        self.signo = signo
+        self.pid = pid  # 0: from outside the runner's pid namespace (or the kernel)
+        self.uid = uid
 
 
 class SignalChannel:
     """SIGCHLD/SIGTERM/SIGINT as records on an fd; `stop` is set by an outside stop signal."""
 
     def __init__(self) -> None:
-        signal.pthread_sigmask(signal.SIG_BLOCK, WATCHED)
+        sigs.block(WATCHED)
         libc = ctypes.CDLL(None, use_errno=True)
         mask = ctypes.create_string_buffer(_SIGINFO_BYTES)  # sigset_t fits in 128 bytes
         libc.sigemptyset(mask)

@@ -2,38 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
-
 from execution_runner import protocol
-from execution_runner.protocol import LogCounters
 
+# `typing` and `collections.abc` cost milliseconds of start-up: for checkers only.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Protocol
+
     from execution_runner.config import RunnerConfig
+    from execution_runner.protocol import LogCounters
     from execution_runner.redact import Redactor
 
+    class LogSink(Protocol):
+        def start(self) -> None:
+            """Begins shipping (a background thread)."""
 
-class LogSink(Protocol):
-    def start(self) -> None:
-        """Begins shipping (a background thread)."""
+        def add(self, stream: str, line: str) -> None:
+            """`stream` is "stdout" or "stderr"; `line` is redacted, without newline.
 
-    def add(self, stream: str, line: str) -> None:
-        """`stream` is "stdout" or "stderr"; `line` is redacted, without newline.
+            Thread-safe, non-blocking, never raises.
+            """
 
-        Thread-safe, non-blocking, never raises.
-        """
+        def ready(self) -> bool:
+            """False while the runner should stop reading the code's output (backpressure)."""
+            ...
 
-    def ready(self) -> bool:
-        """False while the runner should stop reading the code's output (backpressure)."""
-        ...
+        def close(self, deadline_seconds: float) -> LogCounters:
+            """Final flush within the deadline; returns the counters."""
+            ...
 
-    def close(self, deadline_seconds: float) -> LogCounters:
-        """Final flush within the deadline; returns the counters."""
-        ...
-
-
-# Called once the child has started, so a collector's imports do not delay the code.
-SinkFactory = Callable[["RunnerConfig", "Redactor"], LogSink]
+    # Called once the child has started, so a collector's imports do not delay the code.
+    SinkFactory = Callable[["RunnerConfig", "Redactor"], LogSink]
 
 
 class NullSink:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Final
+# `typing` and `collections.abc` cost milliseconds of start-up: for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 STDOUT: Final = "stdout"
 STDERR: Final = "stderr"

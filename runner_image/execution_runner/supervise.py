@@ -1,36 +1,30 @@
 """Starting the child and watching it: pipes drained, timeout and SIGTERM enforced, all reaped.
 
-One thread, one selector: the child's stdout, stderr and report pipe, its stdin
-(the input, written without blocking) and a signalfd (SIGCHLD, SIGTERM, SIGINT
-with their senders: signals.py). No preexec_fn: the rlimits are set by the bootstrap, which is
-safe alongside the collector's threads and lets a bad limit be reported cleanly.
+The child is forked (child.py): one interpreter start per run. One thread, one
+poll set: the child's stdout, stderr and report pipe and a signalfd (SIGCHLD,
+SIGTERM, SIGINT with their senders: signals.py). The fork happens before the
+log collector starts any thread.
 """
 
 from __future__ import annotations
 
 import os
-import selectors
-import signal
-import subprocess
+import select
 import sys
 import time
-from collections.abc import Callable
-from typing import Any
 
-from execution_runner import procs
-from execution_runner.limits import bootstrap_limits
-from execution_runner.output import OutputRouter
-from execution_runner.signals import SignalChannel
+from execution_runner import procs, sigs
+from execution_runner.child import ChildSetup, run_child
 from execution_runner.streams import STDERR, STDOUT
 
-# The child imports the bootstrap from its cached bytecode (compiled at image build)
-# instead of compiling bootstrap.py as a script on every run; the package root is
-# taken off sys.path again before the user code runs.
-_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BOOTSTRAP_START = (
-    f"import sys; sys.path.insert(0, {_PACKAGE_ROOT!r}); "
-    "from execution_runner.bootstrap import main; del sys.path[0]; sys.exit(main(sys.argv))"
-)
+# `typing` costs milliseconds of start-up: for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from execution_runner.output import OutputRouter
+    from execution_runner.signals import SignalChannel
+
 READ_CHUNK = 64 * 1024
 # After the child exits: how long leftovers may take to die and pipes to reach EOF.
 CLEANUP_SECONDS = 2.0
@@ -42,6 +36,9 @@ TIMEOUT = "timeout"
 CANCELLED = "cancelled"
 # The code sent a stop signal to its runner: stopped, and a user outcome.
 SIGNALLED_RUNNER = "signalledRunner"
+REPORT = "report"
+SIGNALS = "signals"
+_READABLE = select.POLLIN | select.POLLHUP | select.POLLERR
 
 
 class ChildExit:
@@ -75,71 +72,56 @@ class Supervisor:
     def __init__(
         self,
         signals: SignalChannel,
-        router: OutputRouter,
         report_cap: int,
         timeout: float,
         kill_grace: float,
     ) -> None:
         self._signals = signals
-        self._router = router
         self._report_cap = report_cap
         self._timeout = timeout
         self._grace = kill_grace
-        self._selector = selectors.DefaultSelector()
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._input = b""
-        # How to close each watched fd: Popen's pipes through their file objects.
-        self._closers: dict[int, Callable[[], None]] = {}
+        self._poll_set = select.poll()
+        # Watched fds and what they are (STDOUT, STDERR, REPORT, SIGNALS).
+        self._watched: dict[int, str] = {}
         # Output pipes not read for now (backpressure): the code's writes wait.
         self._paused: dict[int, str] = {}
+        self._pid = 0
         self.exit = ChildExit()
 
-    def start(
-        self, code_path: str, input_bytes: bytes, rlimits: dict[str, int], env: dict[str, str]
-    ) -> None:
+    def start(self, setup: ChildSetup) -> None:
+        """Forks the child; it runs `setup` while the runner prepares the rest."""
+        out_read, setup.stdout = os.pipe()
+        err_read, setup.stderr = os.pipe()
         report_read, report_write = os.pipe()
-        tmpdir = env.get("TMPDIR", "")
-        # -I: no user-chosen PYTHON* variable or file in the cwd steers the bootstrap.
-        argv = [sys.executable, "-I", "-B", "-c", BOOTSTRAP_START, code_path, str(report_write)]
-        argv.append(bootstrap_limits(rlimits))
+        sys.stdout.flush()
+        sys.stderr.flush()
         self.exit.started_at = time.time()
         self._started = time.monotonic()
         try:
-            self._proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=env,
-                cwd=tmpdir if os.path.isdir(tmpdir) else None,
-                start_new_session=True,
-                pass_fds=(report_write,),
-            )
+            pid = os.fork()
+            if pid == 0:
+                run_child(setup, report_write)
         finally:
-            os.close(report_write)
-        assert self._proc.stdin is not None
-        assert self._proc.stdout is not None
-        assert self._proc.stderr is not None
-        self._input = input_bytes
-        self._watch(self._proc.stdout.fileno(), STDOUT, self._proc.stdout.close)
-        self._watch(self._proc.stderr.fileno(), STDERR, self._proc.stderr.close)
-        self._watch(report_read, "report", lambda: os.close(report_read))
-        self._watch(self._proc.stdin.fileno(), "stdin", self._proc.stdin.close)
-        self._selector.register(self._signals.fd, selectors.EVENT_READ, "signals")
+            for fd in (setup.stdout, setup.stderr, report_write):
+                os.close(fd)
+        self._pid = pid
+        self._watch(out_read, STDOUT)
+        self._watch(err_read, STDERR)
+        self._watch(report_read, REPORT)
+        self._watch(self._signals.fd, SIGNALS)
 
-    def _watch(self, fd: int, tag: str, close: Callable[[], None]) -> None:
+    def _watch(self, fd: int, tag: str) -> None:
         os.set_blocking(fd, False)
-        events = selectors.EVENT_WRITE if tag == "stdin" else selectors.EVENT_READ
-        self._selector.register(fd, events, tag)
-        self._closers[fd] = close
+        self._poll_set.register(fd, _READABLE)
+        self._watched[fd] = tag
 
     @property
     def pid(self) -> int:
-        assert self._proc is not None
-        return self._proc.pid
+        return self._pid
 
-    def wait(self) -> ChildExit:
+    def wait(self, router: OutputRouter) -> ChildExit:
         """Runs until the child exited, its leftovers are dead and its pipes are drained."""
+        self._router = router
         deadline = self._started + self._timeout
         kill_at: float | None = None
         while self.exit.returncode is None:
@@ -153,7 +135,7 @@ class Supervisor:
                 elif now >= deadline:
                     kill_at = self._stop(TIMEOUT, now)
             elif now >= kill_at:
-                procs.signal_all(self.pid, signal.SIGKILL)
+                procs.signal_all(self.pid, sigs.SIGKILL)
                 kill_at = float("inf")
             next_event = deadline if kill_at is None else kill_at
             wait = min(max(0.0, next_event - now), MAX_WAIT_SECONDS)
@@ -167,70 +149,57 @@ class Supervisor:
         procs.kill_all(self.pid, cleanup_deadline)
         while self._has_pipes() and time.monotonic() < cleanup_deadline:
             self._poll(max(0.0, cleanup_deadline - time.monotonic()))
-        for key in list(self._selector.get_map().values()):
-            self._close(key.fd, key.data)
+        for fd, tag in list(self._watched.items()):
+            self._close(fd, tag)
         procs.reap_orphans()
         return self.exit
 
     def abort(self) -> None:
         """Emergency stop (the runner itself failed): kill everything, reap the child."""
-        if self._proc is not None and self.exit.returncode is None:
-            procs.signal_all(self.pid, signal.SIGKILL)
-            self._proc.wait()
+        if self._pid and self.exit.returncode is None:
+            procs.signal_all(self.pid, sigs.SIGKILL)
+            os.waitpid(self.pid, 0)
             procs.kill_all(self.pid, time.monotonic() + CLEANUP_SECONDS)
 
     def _backpressure(self, allowed: bool) -> bool:
         """Pauses or resumes reading the code's output; True when it is being read."""
         hold = allowed and not self._router.ready()
         if hold:
-            for key in list(self._selector.get_map().values()):
-                if key.data in (STDOUT, STDERR):
-                    self._selector.unregister(key.fd)
-                    self._paused[key.fd] = key.data
+            for fd, tag in list(self._watched.items()):
+                if tag in (STDOUT, STDERR):
+                    self._poll_set.unregister(fd)
+                    del self._watched[fd]
+                    self._paused[fd] = tag
         else:
             for fd, tag in self._paused.items():
-                self._selector.register(fd, selectors.EVENT_READ, tag)
+                self._poll_set.register(fd, _READABLE)
+                self._watched[fd] = tag
             self._paused.clear()
         return not hold
 
     def _stop(self, cause: str, now: float) -> float:
         self.exit.cause = cause
-        procs.signal_all(self.pid, signal.SIGTERM)
+        procs.signal_all(self.pid, sigs.SIGTERM)
         return now + self._grace
 
     def _has_pipes(self) -> bool:
-        return any(key.data != "signals" for key in self._selector.get_map().values())
+        return any(tag != SIGNALS for tag in self._watched.values())
 
     def _check_exit(self) -> None:
-        assert self._proc is not None
-        pid, status, rusage = os.wait4(self._proc.pid, os.WNOHANG)
+        pid, status, rusage = os.wait4(self.pid, os.WNOHANG)
         if pid == 0:
             return
         self.exit.wall = time.monotonic() - self._started
         self.exit.returncode = os.waitstatus_to_exitcode(status)
         self.exit.rusage = rusage
-        self._proc.returncode = self.exit.returncode  # reaped here, not by Popen
 
     def _poll(self, timeout: float) -> None:
-        for key, _ in self._selector.select(timeout):
-            tag = key.data
-            if tag == "signals":
+        for fd, _ in self._poll_set.poll(timeout * 1000):
+            tag = self._watched.get(fd)
+            if tag == SIGNALS:
                 self._signals.drain(self.pid)
-            elif tag == "stdin":
-                self._write_input(key.fd)
-            else:
-                self._read(key.fd, tag)
-
-    def _write_input(self, fd: int) -> None:
-        try:
-            written = os.write(fd, self._input[:READ_CHUNK])
-        except BlockingIOError:
-            return
-        except OSError:  # the child exited without reading it all
-            written = len(self._input)
-        self._input = self._input[written:]
-        if not self._input:
-            self._close(fd, "stdin")
+            elif tag is not None:
+                self._read(fd, tag)
 
     def _read(self, fd: int, tag: str) -> None:
         try:
@@ -239,7 +208,7 @@ class Supervisor:
             return
         if not chunk:
             self._close(fd, tag)
-        elif tag == "report":
+        elif tag == REPORT:
             self._collect_report(chunk)
         else:
             self._router.feed(tag, chunk)
@@ -251,8 +220,9 @@ class Supervisor:
         self.exit.report += chunk[: max(0, room)]
 
     def _close(self, fd: int, tag: str) -> None:
-        self._selector.unregister(fd)
+        self._poll_set.unregister(fd)
+        del self._watched[fd]
         if tag in (STDOUT, STDERR):
             self._router.finish(tag)
-        if fd in self._closers:
-            self._closers.pop(fd)()
+        if tag != SIGNALS:
+            os.close(fd)  # the signalfd is the channel's

@@ -109,6 +109,17 @@ def test_headline_figures_from_the_detailed_results() -> None:
     assert notes == {"operatorRssMiB": "not measured: ApiException: boom"}
 
 
+def test_a_control_plane_round_where_nothing_finished_is_a_note_not_a_crash() -> None:
+    broken = {"executions": 5, "terminal": 0, "complete": False, "phases": {}}
+    rounds = [*RESULTS["controlPlane"]["rounds"][:2], broken]
+    values, notes = collect.headline({"controlPlane": {"rounds": rounds}})
+    assert values["operatorRssGrowthPercent"] == pytest.approx(4.0)
+    assert notes == {
+        "operatorRssGrowthPercent": "round 3 of 3: 0 of 5 terminal, no RSS sample; "
+        "growth over rounds 1-2"
+    }
+
+
 def test_latest_json_has_every_figure_and_latest_md_shows_them() -> None:
     values, notes = collect.headline(RESULTS)
     machine = {"cpus": 2, "python": "3.11.2", "kernel": "6.1", "date": "2026-01-01T00:00:00Z"}

@@ -203,7 +203,12 @@ def test_env_is_the_users_then_the_runners() -> None:
     env = _container(pod)["env"]
     # User env only under the marker: the runner's interpreter never sees the plain name.
     assert env[0] == {"name": "EXECUTION_ENV_TOKEN", "valueFrom": {"secretKeyRef": ref}}
-    assert _container(pod)["command"] == ["python3", "-I", "-m", "execution_runner"]
+    assert _container(pod)["command"] == [
+        "python3",
+        "-I",
+        "-c",
+        "from execution_runner.__main__ import main; main()",
+    ]
     names = [e["name"] for e in env]
     assert names == [
         "EXECUTION_ENV_TOKEN",

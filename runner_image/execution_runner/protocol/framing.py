@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
-from typing import Any, Final
+from execution_runner import fastjson
+
+# `typing` costs milliseconds of the runner's start-up: for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any, Final
 
 # --- the framed result line (last line of the container's stdout) ------------
 RESULT_KEY: Final = "execution_result"
@@ -14,7 +18,7 @@ ERROR_KEY: Final = "error"  # on failures: ErrorDoc, untruncated, secrets redact
 
 def canonical_json(value: Any) -> bytes:
     """The bytes the result's sha256 and size are computed over."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return fastjson.dumps(value, sort_keys=True, ensure_ascii=False).encode()
 
 
 def result_sha256(value: Any) -> str:
@@ -32,7 +36,7 @@ def frame_result(value: Any, error: Mapping[str, Any] | None = None) -> str:
     framed: dict[str, Any] = {RESULT_KEY: value, SHA256_KEY: result_sha256(value)}
     if error is not None:
         framed[ERROR_KEY] = dict(error)
-    return json.dumps(framed, separators=(",", ":"), ensure_ascii=False)
+    return fastjson.dumps(framed, ensure_ascii=False)
 
 
 class FramedResultError(ValueError):
@@ -42,7 +46,7 @@ class FramedResultError(ValueError):
 def parse_framed_result(line: str) -> Any:
     """Inverse of `frame_result`; raises FramedResultError on any mismatch."""
     try:
-        obj = json.loads(line)
+        obj = fastjson.loads(line)
     except ValueError as exc:
         raise FramedResultError(f"result line is not JSON: {exc}") from exc
     if not isinstance(obj, dict) or RESULT_KEY not in obj or SHA256_KEY not in obj:

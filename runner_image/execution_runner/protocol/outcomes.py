@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Final
+# `typing` costs milliseconds of the runner's start-up: for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final
 
 # --- status codes and reasons (the seed executor's convention) ---------------
 CODE_OK: Final = 200

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Final, TypedDict
+# `typing` costs milliseconds of the runner's start-up: for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Final, TypedDict
+else:
+    from execution_runner.protocol.typed_dict import TypedDict
 
 
 # --- runner.json (every key optional; null = the default) --------------------

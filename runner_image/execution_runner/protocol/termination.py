@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Final, TypedDict
+
+# `typing` costs milliseconds of the runner's start-up: for checkers only.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Final, TypedDict
+else:
+    from execution_runner.protocol.typed_dict import TypedDict
 
 # --- termination message (JSON, at most TERMINATION_MESSAGE_MAX_BYTES) -------
 TERMINATION_MESSAGE_MAX_BYTES: Final = 4096

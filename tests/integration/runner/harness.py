@@ -123,11 +123,16 @@ class Workdir:
 
 
 def isolated_start(module: str = RUNNER_MODULE) -> list[str]:
-    """`python3 -I -m execution_runner` as in the image, the package found without PYTHONPATH.
+    """The pod's command (protocol.RUNNER_COMMAND), the package found without PYTHONPATH;
+    another module (a test's runner variant) is run as with `python3 -I -m`.
 
     `-I` ignores PYTHONPATH, so the package roots are put on sys.path by a one-line start-up.
     """
     roots = [str(RUNNER_PACKAGE_ROOT)] + ([str(REPO)] if module != RUNNER_MODULE else [])
+    if module == RUNNER_MODULE:
+        assert protocol.RUNNER_COMMAND[1:] == ("-I", "-c", protocol.RUNNER_START)
+        start = f"import sys; sys.path[:0] = {roots!r}; {protocol.RUNNER_START}"
+        return [PYTHON, "-I", "-B", "-c", start]
     start = (
         f"import runpy, sys; sys.path[:0] = {roots!r}; "
         f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"

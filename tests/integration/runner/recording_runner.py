@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
-from execution_runner.config import RunnerConfig
-from execution_runner.redact import Redactor
 from execution_runner.runner import run
-from execution_runner.sink import LogSink
+
+if TYPE_CHECKING:
+    from execution_runner.config import RunnerConfig
+    from execution_runner.redact import Redactor
+    from execution_runner.sink import LogSink
 
 RECORD_FILE_ENV = "RECORDING_SINK_FILE"
 

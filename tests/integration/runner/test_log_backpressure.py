@@ -39,9 +39,16 @@ def _peak_rss_kib(pid: int, stop: threading.Event, peak: list[int]) -> None:
         peak[0] = max(peak[0], int(hwm.split()[1]))
 
 
-def _run(workdir: Workdir, endpoint: str, **logs: object) -> tuple[RunnerRun, int]:
-    """Runs the runner; returns the run and the highest VmHWM (KiB) seen while it ran."""
-    config = {"logs": {"endpoint": endpoint, **logs}, "timeoutSeconds": 120}
+def _run(
+    workdir: Workdir, endpoint: str, timeout: int | None = 120, **logs: object
+) -> tuple[RunnerRun, int]:
+    """Runs the runner; returns the run and the highest VmHWM (KiB) seen while it ran.
+
+    `timeout` None: runner.json has no timeoutSeconds (the runner's default).
+    """
+    config: dict[str, object] = {"logs": {"endpoint": endpoint, **logs}}
+    if timeout is not None:
+        config["timeoutSeconds"] = timeout
     workdir.write_payload(Payload(PRINT_FAST, config=config))
     started = time.monotonic()
     proc = start_runner(workdir)
@@ -76,6 +83,16 @@ def test_healthy_backend_gets_every_line_of_a_fast_burst(workdir: Workdir) -> No
     assert set(delivered) == {f"line {i}" for i in range(LINES)}
     # Mirrored to the container log too, every line.
     assert len([line for line in run.log_lines if line.startswith("line ")]) == LINES
+
+
+def test_a_burst_under_the_default_limits_completes_with_every_line(workdir: Workdir) -> None:
+    """No default limit (timeout, rlimits) stops the runner itself during a burst."""
+    with LogBackend() as backend:
+        run, _ = _run(workdir, backend.url, timeout=None)
+        delivered = _delivered_lines(backend)
+    assert (run.returncode, run.reason) == (0, Reason.COMPLETED)
+    assert run.termination[protocol.TerminationKey.LOGS][LogCounterKey.RECORDS] == LINES
+    assert len(delivered) == LINES
 
 
 def test_drop_policy_never_waits_and_counts_what_it_drops(workdir: Workdir) -> None:

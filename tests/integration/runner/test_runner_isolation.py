@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import textwrap
 import time
 
+import pytest
 from execution_runner import protocol
 from execution_runner.protocol import ExitStatus, Reason
 from execution_runner.redact import REDACTED
@@ -128,3 +130,56 @@ def test_sigterm_to_runner_cancels_and_kills_the_group(workdir: Workdir) -> None
     assert run.result is None
     wait_for(lambda: not alive(grandchild), 2, "the grandchild to be gone")
     assert run.seconds < 10
+
+
+def _memory_of(pid: int) -> bytes:
+    """Every readable mapping of a process (as root, which may read any process)."""
+    chunks = []
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+        for line in maps:
+            span, perms = line.split()[:2]
+            if not perms.startswith("r") or line.rstrip().endswith("[vvar]"):
+                continue
+            start, end = (int(x, 16) for x in span.split("-"))
+            try:
+                mem.seek(start)
+                chunks.append(mem.read(end - start))
+            except OSError:
+                continue  # e.g. [vsyscall]
+    return b"".join(chunks)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="reading another process's memory needs root")
+def test_forked_child_holds_no_runner_secret_in_memory(workdir: Workdir) -> None:
+    """The code runs in a fork of the runner: the log credentials and undeclared values
+    must be gone from its memory, not only from os.environ (it can read its own memory)."""
+    code = textwrap.dedent(
+        """
+        import os, sys, time
+        with open("/proc/self/environ", "rb") as handle:
+            print("environ:" + handle.read().replace(b"\\0", b"").hex(), flush=True)
+        print("ready", os.getpid(), flush=True)
+        print("waiting", flush=True)  # the latest line is held back (it may be the result)
+        sys.stdin.read()  # EOF at once: stdin is not the runner's
+        time.sleep(30)
+        """
+    )
+    workdir.write_payload(Payload(code, config={"timeoutSeconds": 30, "killGraceSeconds": 1}))
+    secrets = {
+        protocol.LOGS_API_KEY_ENV: "logs-key-4f1c9e2a7b",
+        protocol.LOGS_WORKSPACE_ENV: "workspace-93b1d7e0",
+        "UNDECLARED": "undeclared-value-5d2c8a",
+    }
+    started = time.monotonic()
+    proc = start_runner(workdir, env=secrets)
+    assert proc.stdout is not None
+    environ = bytes.fromhex(proc.stdout.readline().partition(":")[2].strip())
+    pid = int(proc.stdout.readline().split()[1])
+    memory = _memory_of(pid)
+    proc.send_signal(signal.SIGTERM)
+    run = finish(proc, workdir, started)
+    assert run.reason == Reason.CANCELLED
+    assert len(memory) > 1_000_000  # really read the interpreter's memory
+    for value in secrets.values():
+        assert value.encode() not in environ
+        assert value.encode() not in memory, f"{value} is in the child's memory"
