@@ -28,9 +28,7 @@ EXECUTION = {
     "spec": {
         "code": "result = data",
         "input": {"x": 1},
-        "env": [
-            {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "s", "key": "token"}}}
-        ],
+        "env": [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "s", "key": "token"}}}],
         "timeoutSeconds": 30,
     },
 }
