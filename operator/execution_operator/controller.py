@@ -13,15 +13,16 @@ import json
 import logging
 import random
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from execution_runner.protocol import Reason
 
 from . import builders, kube, metrics, models, naming, policy, status, validation
+from .cluster import SYSTEM_CLOCK, Clock, Cluster
+from .locks import KeyedLocks
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -50,30 +51,41 @@ class PodHint:
 
 
 class Controller:
-    def __init__(self, settings: Settings, post_event: EventPoster, schedule: Scheduler) -> None:
+    """Decides and takes each Execution's next step through `cluster`, timed by `clock`.
+
+    `schedule(key, when)` asks for a `reconcile` of key at wall-clock time `when`
+    (seconds since the epoch); `post_event` defaults to the cluster's (synchronous).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        cluster: Cluster,
+        schedule: Scheduler,
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        post_event: EventPoster | None = None,
+    ) -> None:
         self.settings = settings
-        self._post_event = post_event
+        self.cluster = cluster
+        self.clock = clock
+        self._post_event = post_event or cluster.post_event
         self._schedule = schedule
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        self.locks = KeyedLocks()
+        self._failures_guard = threading.Lock()
         # Failed steps in a row per Execution, for the back-off; cleared on success.
         self._failures: dict[tuple[str, str], int] = {}
 
-    def _lock(self, namespace: str, name: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault(f"{namespace}/{name}", threading.Lock())
-
     def _backoff(self, key: tuple[str, str]) -> float:
         """Seconds until the next try after another failure in a row of `key`'s steps."""
-        with self._locks_guard:
+        with self._failures_guard:
             failures = self._failures[key] = self._failures.get(key, 0) + 1
         delay = min(RETRY_MAX_SECONDS, RETRY_SECONDS * 2.0 ** min(failures - 1, 16))
         jitter: float = random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
         return delay * jitter
 
     def forget(self, namespace: str, name: str, uid: str | None) -> None:
-        with self._locks_guard:
-            self._locks.pop(f"{namespace}/{name}", None)
+        with self._failures_guard:
             self._failures.pop((namespace, name), None)
         if uid:
             metrics.set_active(uid, False)
@@ -83,22 +95,26 @@ class Controller:
     def reconcile(self, namespace: str, name: str, hint: PodHint | None = None) -> None:
         """Bring one Execution a step closer to done; safe to call any time, any number."""
         key = (namespace, name)
-        with self._lock(namespace, name):
+        with self.locks.hold(key):
             try:
                 active = self._reconcile(namespace, name, hint)
             except Exception:
                 # Watch events are not redelivered: come back by ourselves after a failure,
                 # backing off (with jitter, so many failing Executions spread out).
-                self._schedule(key, time.time() + self._backoff(key))
+                self._schedule(key, self._wall() + self._backoff(key))
                 raise
-            self._failures.pop(key, None)
+            with self._failures_guard:
+                self._failures.pop(key, None)
         if active:  # a safety net for a missed watch event
-            self._schedule(key, time.time() + RESYNC_SECONDS)
+            self._schedule(key, self._wall() + RESYNC_SECONDS)
+
+    def _wall(self) -> float:
+        return self.clock.now().timestamp()
 
     def _reconcile(self, namespace: str, name: str, hint: PodHint | None) -> bool:
         """One step on fresh state, again on a write conflict; True while not terminal."""
         for _ in range(MAX_CONFLICT_RETRIES):
-            execution = kube.get_execution(namespace, name)
+            execution = self.cluster.get_execution(namespace, name)
             if execution is None or execution["metadata"].get("deletionTimestamp"):
                 return False
             try:
@@ -116,7 +132,7 @@ class Controller:
     def _step(self, execution: Body, hint: PodHint | None) -> None:
         meta = execution["metadata"]
         current = execution.get("status") or {}
-        now = datetime.now(UTC)
+        now = self.clock.now()
         terminal = current.get("phase") in models.TERMINAL_PHASES
         metrics.set_active(meta["uid"], not terminal)
 
@@ -141,7 +157,7 @@ class Controller:
         if hint is not None and hint.name == pod_name:
             pod = hint.body
         else:
-            pod = kube.get_pod(meta["namespace"], pod_name)
+            pod = self.cluster.get_pod(meta["namespace"], pod_name)
         if pod is not None and not naming.controlled_by(pod, meta["uid"]):
             self._fail_name_conflict(execution, kube.NotOursError("Pod", pod_name), now)
             return
@@ -166,7 +182,7 @@ class Controller:
         outcome = update.outcome
         if outcome.terminal and pod is not None and not _pod_finished(pod):
             # Decided without the pod ending (start deadline, cannot start): stop it.
-            kube.delete_pod(meta["namespace"], pod["metadata"]["name"], grace_seconds=0)
+            self.cluster.delete_pod(meta["namespace"], pod["metadata"]["name"], grace_seconds=0)
         if outcome.terminal and outcome.retryable and self._retries_left(execution, spec, attempt):
             self._post(execution, "Warning", outcome.reason or "", f"{outcome.message} Retrying.")
             self._start_attempt(execution, attempt + 1, now, first=False)
@@ -197,7 +213,7 @@ class Controller:
             outcome = None
         if previous and current.get("phase") not in models.TERMINAL_PHASES:
             # The spec changed under a running attempt: that run is superseded.
-            kube.delete_pod(meta["namespace"], previous)
+            self.cluster.delete_pod(meta["namespace"], previous)
         if outcome is not None:
             patch = status.terminal_status(execution, outcome, now=now)
             patch["runSpecHash"] = spec_hash
@@ -242,12 +258,14 @@ class Controller:
             )
             self._write(execution, status.terminal_status(execution, outcome, now=now), outcome)
             return
-        started = time.monotonic()
+        started = self.clock.monotonic()
         try:
-            kube.create_or_adopt(
+            self.cluster.create_or_adopt(
                 builders.build_payload_configmap(execution, attempt, self.settings)
             )
-            created = kube.create_or_adopt(builders.build_pod(execution, attempt, self.settings))
+            created = self.cluster.create_or_adopt(
+                builders.build_pod(execution, attempt, self.settings)
+            )
         except kube.NotOursError as conflict:
             self._fail_name_conflict(execution, conflict, now)
             return
@@ -262,7 +280,7 @@ class Controller:
             self._write(execution, status.terminal_status(execution, outcome, now=now), outcome)
             return
         if created:
-            metrics.instruments().pod_creation.record(time.monotonic() - started)
+            metrics.instruments().pod_creation.record(self.clock.monotonic() - started)
             logger.info("%s/%s: attempt %d started", meta["namespace"], meta["name"], attempt)
         deadline = now.timestamp() + spec.start_deadline_seconds
         self._schedule((meta["namespace"], meta["name"]), deadline)
@@ -280,12 +298,11 @@ class Controller:
         )
         self._write(execution, status.terminal_status(execution, outcome, now=now), outcome)
 
-    @staticmethod
-    def _missing_configmaps(namespace: str, spec: models.ExecutionSpec) -> str | None:
+    def _missing_configmaps(self, namespace: str, spec: models.ExecutionSpec) -> str | None:
         for source in (spec.code_from, spec.input_from):
             if source is not None:
                 ref = source.config_map_key_ref
-                if not kube.configmap_exists(namespace, ref.name):
+                if not self.cluster.configmap_exists(namespace, ref.name):
                     return ref.name
         return None
 
@@ -295,7 +312,7 @@ class Controller:
         if pod["metadata"].get("deletionTimestamp"):
             return  # already stopping; its final state or deletion completes the cancel
         running = bool(status.runner_status(pod).get("state", {}).get("running"))
-        kube.delete_pod(
+        self.cluster.delete_pod(
             meta["namespace"],
             pod["metadata"]["name"],
             grace_seconds=None if running else 0,
@@ -319,7 +336,7 @@ class Controller:
         due = finished.timestamp() + int(ttl)
         if now.timestamp() >= due:
             logger.info("%s/%s: TTL reached; deleting", meta["namespace"], meta["name"])
-            kube.delete_execution(execution)
+            self.cluster.delete_execution(execution)
         else:
             self._schedule((meta["namespace"], meta["name"]), due)
 
@@ -331,7 +348,7 @@ class Controller:
         if pod is None or not status.needs_result(pod):
             return None
         try:
-            tail = kube.read_log_tail(
+            tail = self.cluster.read_log_tail(
                 pod["metadata"]["namespace"],
                 pod["metadata"]["name"],
                 builders.CONTAINER_NAME,
@@ -368,7 +385,7 @@ class Controller:
         return written
 
     def _patch(self, execution: Body, patch: dict[str, Any]) -> Body:
-        return kube.patch_execution_status(execution, patch)
+        return self.cluster.patch_execution_status(execution, patch)
 
     def _post(self, execution: Body, kind: str, reason: str, message: str) -> None:
         try:

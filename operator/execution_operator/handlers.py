@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import kopf
@@ -17,16 +18,30 @@ from kubernetes import client
 
 from . import controller, kube, metrics, models, naming
 from .background import Background, Wakeups
+from .cluster import KubeCluster
 from .settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
-_state: dict[str, Any] = {}
+
+@dataclass
+class Runtime:
+    """The operator's state, kept in kopf's memo (one per operator process)."""
+
+    settings: Settings
+    controller: controller.Controller
+    wakeups: Wakeups
+    # Held so the lazily imported API classes stay imported.
+    api_classes: tuple[type, ...] = ()
 
 
-def _controller() -> controller.Controller:
-    ctl: controller.Controller = _state["controller"]
-    return ctl
+RUNTIME = "runtime"  # the memo key
+SETTINGS = "settings"  # the memo key main() fills, so settings are loaded once
+
+
+def _runtime(memo: kopf.Memo) -> Runtime:
+    runtime: Runtime = memo[RUNTIME]
+    return runtime
 
 
 POD_SELECTOR = f"{naming.UID_LABEL},{naming.MANAGED_BY_LABEL}={naming.MANAGED_BY}"
@@ -35,18 +50,18 @@ WAKEUPS_STUCK_SECONDS = 120.0
 
 
 @kopf.on.probe(id="wakeups")
-def wakeups_alive(**_: Any) -> str:
+def wakeups_alive(memo: kopf.Memo, **_: Any) -> str:
     """Fails the liveness endpoint when deadlines, TTLs and retries stopped firing."""
-    wakeups: Wakeups | None = _state.get("wakeups")
-    stuck = wakeups.stuck_for() if wakeups is not None else None
+    runtime: Runtime | None = memo.get(RUNTIME)
+    stuck = runtime.wakeups.stuck_for() if runtime is not None else None
     if stuck is not None and stuck > WAKEUPS_STUCK_SECONDS:
         raise kopf.PermanentError(f"the wake-up thread has been stuck for {stuck:.0f}s")
     return "ok"
 
 
 @kopf.on.startup()
-def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
-    ours: Settings = load_settings(os.environ)
+def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    ours: Settings = memo.get(SETTINGS) or load_settings(os.environ)
     settings.peering.standalone = not ours.peering
     settings.peering.name = ours.peering_name
     if ours.peering:
@@ -68,39 +83,42 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
 
     def wake(key: Hashable) -> None:
         namespace, name = str(key[0]), str(key[1])  # type: ignore[index]
-        _controller().reconcile(namespace, name)
+        ctl.reconcile(namespace, name)
 
     wakeups = Wakeups(wake)
-    _state["wakeups"] = wakeups
+    cluster = KubeCluster()
     # Posting an Event can take a second on a busy API server: never on the way to a pod.
     events = Background("events")
 
     def post_event(execution: Mapping[str, Any], kind: str, reason: str, message: str) -> None:
-        events.submit(lambda: kube.post_event(execution, kind, reason, message))
+        events.submit(lambda: cluster.post_event(execution, kind, reason, message))
 
-    _state["controller"] = controller.Controller(ours, post_event, wakeups.at)
+    ctl = controller.Controller(ours, cluster, wakeups.at, post_event=post_event)
     kube.api()
     # The API classes import lazily (1-2 s on a busy machine, under the import lock
     # every worker then waits on): import them now, not on the first Execution.
-    _state["api_classes"] = (client.CoreV1Api, client.CustomObjectsApi)
+    memo[RUNTIME] = Runtime(ours, ctl, wakeups, (client.CoreV1Api, client.CustomObjectsApi))
     wakeups.start()
     logger.info("execution-operator started; runner image %s", ours.runner_image)
 
 
 @kopf.on.cleanup()
-def stop(**_: Any) -> None:
-    wakeups: Wakeups | None = _state.get("wakeups")
-    if wakeups is not None:
-        wakeups.stop()
+def stop(memo: kopf.Memo, **_: Any) -> None:
+    runtime: Runtime | None = memo.get(RUNTIME)
+    if runtime is not None:
+        runtime.wakeups.stop()
 
 
 @kopf.on.event(models.GROUP, models.VERSION, models.PLURAL)
-def execution_changed(type: str, name: str, namespace: str | None, uid: str, **_: Any) -> None:
+def execution_changed(
+    type: str, name: str, namespace: str | None, uid: str, memo: kopf.Memo, **_: Any
+) -> None:
     assert namespace is not None  # Executions are namespaced
+    ctl = _runtime(memo).controller
     if type == "DELETED":
-        _controller().forget(namespace, name, uid)
+        ctl.forget(namespace, name, uid)
         return
-    _controller().reconcile(namespace, name)
+    ctl.reconcile(namespace, name)
 
 
 @kopf.on.event(
@@ -109,7 +127,9 @@ def execution_changed(type: str, name: str, namespace: str | None, uid: str, **_
     "pods",
     labels={naming.UID_LABEL: kopf.PRESENT, naming.MANAGED_BY_LABEL: naming.MANAGED_BY},
 )
-def pod_changed(type: str, body: kopf.Body, name: str, namespace: str | None, **_: Any) -> None:
+def pod_changed(
+    type: str, body: kopf.Body, name: str, namespace: str | None, memo: kopf.Memo, **_: Any
+) -> None:
     assert namespace is not None
     owners = [
         ref["name"]
@@ -119,4 +139,4 @@ def pod_changed(type: str, body: kopf.Body, name: str, namespace: str | None, **
     if not owners:
         return
     pod = None if type == "DELETED" else dict(body)
-    _controller().reconcile(namespace, owners[0], controller.PodHint(name, pod))
+    _runtime(memo).controller.reconcile(namespace, owners[0], controller.PodHint(name, pod))

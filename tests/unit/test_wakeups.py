@@ -10,6 +10,7 @@ import pytest
 from execution_operator.background import Wakeups
 
 from tests.support.waiting import wait_until
+from tests.unit.controller.fake import FakeClock
 
 
 @pytest.fixture
@@ -61,3 +62,27 @@ def test_a_stuck_callback_is_reported_until_it_returns() -> None:
     finally:
         release.set()
         heap.stop()
+
+
+def test_due_times_follow_the_monotonic_clock_not_wall_steps() -> None:
+    clock = FakeClock()
+    heap = Wakeups(lambda _: None, clock=clock)
+    heap.at("deadline", clock.now().timestamp() + 60)
+    assert heap.take_due() == (None, 60)
+    clock.wall = clock.wall.replace(year=2030)  # the wall clock steps; nothing fires
+    assert heap.take_due() == (None, 60)
+    clock.advance(60)
+    assert heap.take_due() == ("deadline", None)
+    assert heap.take_due() == (None, None)
+    assert len(heap) == 0
+
+
+def test_a_superseded_ask_fires_only_once() -> None:
+    clock = FakeClock()
+    heap = Wakeups(lambda _: None, clock=clock)
+    now = clock.now().timestamp()
+    heap.at("k", now + 30)
+    heap.at("k", now + 10)
+    clock.advance(31)
+    assert heap.take_due() == ("k", None)
+    assert heap.take_due() == (None, None)

@@ -1,0 +1,70 @@
+"""API errors: conflicts redone on fresh state, transient ones backed off, refusals final."""
+
+from __future__ import annotations
+
+import pytest
+from execution_operator import kube
+from execution_operator.controller import RETRY_MAX_SECONDS, RETRY_SECONDS
+from execution_runner.protocol import Reason
+
+from .conftest import Harness
+from .fake import api_error
+
+
+def test_a_write_conflict_is_decided_again_on_fresh_state(harness: Harness) -> None:
+    harness.cluster.apply("hello")
+    harness.cluster.failures["patch_execution_status"].append(api_error(409))
+    status = harness.reconcile("hello")
+    assert status["phase"] == "Pending"
+    assert harness.cluster.calls.count("get_execution") == 2
+    assert len(harness.cluster.pods) == 1
+
+
+def test_a_transient_error_is_retried_with_a_growing_backoff(harness: Harness) -> None:
+    harness.cluster.apply("hello")
+    delays = []
+    for _ in range(3):
+        harness.cluster.failures["get_execution"].append(api_error(503))
+        with pytest.raises(Exception, match="503"):
+            harness.reconcile("hello")
+        delays.append(harness.wakeup_in("hello"))
+        harness.wakeups.clear()
+    # Jitter takes each delay to between half and all of RETRY_SECONDS * 2**n.
+    for n, delay in enumerate(delays):
+        assert RETRY_SECONDS * 2**n / 2 <= delay <= RETRY_SECONDS * 2**n
+    # Success resets the back-off, and the step is taken.
+    assert harness.reconcile("hello")["phase"] == "Pending"
+    harness.cluster.failures["get_execution"].append(api_error(503))
+    with pytest.raises(Exception, match="503"):
+        harness.reconcile("hello")
+    assert harness.wakeup_in("hello") <= RETRY_SECONDS
+
+
+def test_the_backoff_is_capped(harness: Harness) -> None:
+    harness.cluster.apply("hello")
+    for _ in range(30):
+        harness.cluster.failures["get_execution"].append(api_error(500))
+        with pytest.raises(Exception, match="500"):
+            harness.reconcile("hello")
+    assert harness.wakeup_in("hello") <= RETRY_MAX_SECONDS
+
+
+def test_a_permanent_refusal_of_the_pod_fails_at_once_quoting_the_api(harness: Harness) -> None:
+    harness.cluster.apply("hello")
+    refusal = kube.RefusedError("Pod", "p", "no PriorityClass with name nope was found")
+    harness.cluster.failures["create_or_adopt"] += [None, refusal]
+    status = harness.reconcile("hello")
+    assert (status["phase"], status["reason"]) == ("Failed", Reason.POD_REJECTED)
+    assert "no PriorityClass with name nope" in str(status["message"])
+    harness.wakeups.clear()
+    harness.reconcile("hello")  # terminal: nothing more is tried
+    assert harness.cluster.calls.count("create_or_adopt") == 2
+
+
+def test_the_lock_of_an_execution_is_freed_after_each_step(harness: Harness) -> None:
+    harness.cluster.apply("hello")
+    harness.reconcile("hello")
+    harness.cluster.failures["get_execution"].append(api_error(500))
+    with pytest.raises(Exception, match="500"):
+        harness.reconcile("hello")
+    assert len(harness.controller.locks) == 0
