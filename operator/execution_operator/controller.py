@@ -34,6 +34,9 @@ MAX_CONFLICT_RETRIES = 5
 RETRY_SECONDS = 1.0  # after a failed step (API error); doubles per failure in a row
 RETRY_MAX_SECONDS = 60.0
 RESYNC_SECONDS = 60.0  # re-check of an unfinished Execution without any event
+# Reads of a finished pod's log (through its node's kubelet) before RunnerError; with
+# the back-off between steps, about half a minute.
+LOG_READ_TRIES = 6
 
 
 def run_spec_hash(execution: Mapping[str, Any]) -> str:
@@ -177,23 +180,37 @@ class Controller:
             return
 
         update = status.status_for_pod(
-            execution, pod, attempt=attempt, now=now, result=self._result_of(pod)
+            execution, pod, attempt=attempt, now=now, result=self._result_of(execution, pod)
         )
         outcome = update.outcome
         if outcome.terminal and pod is not None and not _pod_finished(pod):
             # Decided without the pod ending (start deadline, cannot start): stop it.
             self.cluster.delete_pod(meta["namespace"], pod["metadata"]["name"], grace_seconds=0)
-        if outcome.terminal and outcome.retryable and self._retries_left(execution, spec, attempt):
-            self._post(execution, "Warning", outcome.reason or "", f"{outcome.message} Retrying.")
-            self._start_attempt(execution, attempt + 1, now, first=False)
-            return
-        self._write(execution, update.patch, outcome)
+        if not self._retried(execution, spec, attempt, outcome, now):
+            self._write(execution, update.patch, outcome)
         if not outcome.terminal and pod is not None:
             # Nobody else enforces these if the node or kubelet is gone.
             watch = status.start_deadline if outcome.phase == "Pending" else status.running_deadline
             deadline = watch(spec, pod)
             if deadline is not None:
                 self._schedule((meta["namespace"], meta["name"]), deadline.timestamp())
+
+    def _retried(
+        self,
+        execution: Body,
+        spec: models.ExecutionSpec,
+        attempt: int,
+        outcome: status.Outcome,
+        now: datetime,
+    ) -> bool:
+        """Start the next attempt if `outcome` is an infrastructure failure with retries left."""
+        if not (outcome.terminal and outcome.retryable):
+            return False
+        if not self._retries_left(execution, spec, attempt):
+            return False
+        self._post(execution, "Warning", outcome.reason or "", f"{outcome.message} Retrying.")
+        self._start_attempt(execution, attempt + 1, now, first=False)
+        return True
 
     # --- steps -----------------------------------------------------------------------
 
@@ -279,6 +296,13 @@ class Controller:
             )
             self._write(execution, status.terminal_status(execution, outcome, now=now), outcome)
             return
+        except Exception as exc:  # transient (5xx, 429, timeouts): retried until the deadline
+            if now < status.creation_deadline(execution, spec):
+                raise
+            outcome = status.creation_deadline_exceeded(spec, kube.describe_error(exc))
+            if not self._retried(execution, spec, attempt, outcome, now):
+                self._write(execution, status.terminal_status(execution, outcome, now=now), outcome)
+            return
         if created:
             metrics.instruments().pod_creation.record(self.clock.monotonic() - started)
             logger.info("%s/%s: attempt %d started", meta["namespace"], meta["name"], attempt)
@@ -344,7 +368,7 @@ class Controller:
         first = int((execution.get("status") or {}).get("runFirstAttempt") or 1)
         return attempt - first < spec.retries
 
-    def _result_of(self, pod: Body | None) -> status.ResultRead | None:
+    def _result_of(self, execution: Body, pod: Body | None) -> status.ResultRead | None:
         if pod is None or not status.needs_result(pod):
             return None
         try:
@@ -354,10 +378,20 @@ class Controller:
                 builders.CONTAINER_NAME,
                 self.settings.result_read_max_bytes,
             )
-        except Exception as exc:  # the log may be gone with a deleted pod
-            if kube.is_status(exc, 400, 404):
+        except Exception as exc:
+            if kube.is_status(exc, 400, 404):  # the log is gone with a deleted pod
                 return status.ResultRead(problem="the pod's log could not be read")
-            raise
+            # Other errors (e.g. 500 from a node without an address) may pass: the step
+            # is retried with back-off, a bounded number of times.
+            meta = execution["metadata"]
+            with self._failures_guard:
+                failed = self._failures.get((meta["namespace"], meta["name"]), 0)
+            if failed + 1 < LOG_READ_TRIES:
+                raise
+            return status.ResultRead(
+                problem=f"the pod's log could not be read in {LOG_READ_TRIES} tries, "
+                f"the last: {kube.describe_error(exc)}"
+            )
         return status.read_result(tail, status.termination_message(pod))
 
     # --- writing -----------------------------------------------------------------------

@@ -144,15 +144,28 @@ class RefusedError(Exception):
         self.message = message
 
 
-def _permanent_refusal(exc: ApiException) -> str | None:
-    """The API's message when `exc` will not change on retry; None when it may."""
-    if exc.status is None or not 400 <= exc.status < 500 or exc.status in (409, 429):
-        return None
+def _api_message(exc: ApiException) -> str:
+    """The API server's own message for a refused call (else the HTTP reason)."""
     try:
         body = json.loads(exc.body or "{}")
     except ValueError:
         body = {}
-    message = str((body.get("message") if isinstance(body, dict) else None) or exc.reason or "")
+    return str((body.get("message") if isinstance(body, dict) else None) or exc.reason or "")
+
+
+def describe_error(exc: BaseException) -> str:
+    """A failed call in one clause, e.g. `HTTP 503: etcdserver: request timed out`."""
+    if isinstance(exc, ApiException):
+        message = _api_message(exc)
+        return f"HTTP {exc.status}: {message}" if message else f"HTTP {exc.status}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _permanent_refusal(exc: ApiException) -> str | None:
+    """The API's message when `exc` will not change on retry; None when it may."""
+    if exc.status is None or not 400 <= exc.status < 500 or exc.status in (409, 429):
+        return None
+    message = _api_message(exc)
     # A full ResourceQuota frees up as other pods finish: retried, like a Job's pods.
     if exc.status == 403 and "exceeded quota" in message:
         return None

@@ -459,3 +459,9 @@ class ExecutionStatus(ApiModel):
     run_first_attempt: int | None = Field(
         default=None, description="The attempt the current run started with; retries count from it."
     )
+    attempt_time: str | None = Field(
+        default=None,
+        json_schema_extra={"format": "date-time"},
+        description="When the current attempt was recorded; until its pod exists, "
+        "startDeadlineSeconds counts from it.",
+    )

@@ -169,6 +169,28 @@ def start_deadline(spec: models.ExecutionSpec, pod: Body) -> datetime | None:
     return datetime.fromtimestamp(created.timestamp() + spec.start_deadline_seconds, UTC)
 
 
+def creation_deadline(execution: Body, spec: models.ExecutionSpec) -> datetime:
+    """Until when the attempt's objects may still be created (transient API errors)."""
+    current = execution.get("status") or {}
+    recorded = parse_time(current.get("attemptTime")) or parse_time(
+        execution["metadata"].get("creationTimestamp")
+    )
+    base = recorded.timestamp() if recorded is not None else 0.0
+    return datetime.fromtimestamp(base + spec.start_deadline_seconds, UTC)
+
+
+def creation_deadline_exceeded(spec: models.ExecutionSpec, last_error: str) -> Outcome:
+    """The attempt's pod could not be created before its start deadline."""
+    return Outcome(
+        "Failed",
+        Reason.START_DEADLINE_EXCEEDED,
+        f"The attempt's pod could not be created within startDeadlineSeconds "
+        f"({spec.start_deadline_seconds}s); the last error: {last_error}. Check the API "
+        "server's health, or raise spec.startDeadlineSeconds.",
+        retryable=True,
+    )
+
+
 # --- classifying ------------------------------------------------------------------
 
 
@@ -453,6 +475,7 @@ def pending_status(
         "message": outcome.message,
         "podName": pod_name,
         "attempts": attempt,
+        "attemptTime": format_time(now),
         "startTime": None,
         "observedGeneration": generation,
         "conditions": conditions_for(execution, outcome, generation, now),
