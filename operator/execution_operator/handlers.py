@@ -19,6 +19,7 @@ from kubernetes import client
 from . import controller, kube, metrics, models, naming
 from .background import Background, Wakeups
 from .cluster import KubeCluster
+from .pause import PeeringPause
 from .settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,8 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
         namespace, name = str(key[0]), str(key[1])  # type: ignore[index]
         ctl.reconcile(namespace, name)
 
-    wakeups = Wakeups(wake)
+    pause = PeeringPause().install()
+    wakeups = Wakeups(wake, paused=pause)
     cluster = KubeCluster()
     # Posting an Event can take a second on a busy API server: never on the way to a pod.
     events = Background("events")
