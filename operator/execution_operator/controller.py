@@ -371,6 +371,9 @@ class Controller:
     def _result_of(self, execution: Body, pod: Body | None) -> status.ResultRead | None:
         if pod is None or not status.needs_result(pod):
             return None
+        inline = status.inline_result(status.termination_message(pod))
+        if inline is not None:  # small results travel in the termination message
+            return inline
         try:
             tail = self.cluster.read_log_tail(
                 pod["metadata"]["namespace"],

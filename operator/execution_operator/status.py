@@ -107,6 +107,22 @@ def needs_result(pod: Body) -> bool:
     return bool(term and term.get(TerminationKey.RESULT_SHA256))
 
 
+def inline_result(termination: Mapping[str, Any] | None) -> ResultRead | None:
+    """The result the runner put in the termination message, if it matches its checksum.
+
+    None when absent (too large to fit) or not matching: then the pod's log is read.
+    """
+    if not termination or TerminationKey.RESULT not in termination:
+        return None
+    value = termination[TerminationKey.RESULT]
+    size = len(protocol.canonical_json(value))
+    if termination.get(TerminationKey.RESULT_SHA256) != protocol.result_sha256(value):
+        return None
+    if termination.get(TerminationKey.RESULT_BYTES) != size:
+        return None
+    return ResultRead(value=value)
+
+
 def read_result(log_tail: str, termination: Mapping[str, Any] | None) -> ResultRead:
     """The framed result from the end of the log, checked against the termination message."""
     # Only "\n" ends a log line: str.splitlines() would also split inside the JSON

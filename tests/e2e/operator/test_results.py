@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from bench.profile import api_requests
 from tests.support.operator_process import OperatorProcess
 
 Apply = Callable[..., dict[str, Any]]
@@ -192,3 +193,28 @@ def test_missing_secret_fails_fast_and_names_it(
     assert (status["phase"], status["reason"]) == ("Failed", "PodFailed")
     assert "nope" in status["message"]
     assert time.monotonic() - started < 30  # well before startDeadlineSeconds
+
+
+def _log_reads() -> int:
+    """Reads of pod logs the API server has served (it counts them cluster-wide)."""
+    return sum(n for key, n in api_requests().items() if key.endswith(" pods/log"))
+
+
+def test_a_small_result_reaches_the_status_without_reading_the_pod_log(
+    apply_execution: Apply, wait_phase: Wait
+) -> None:
+    before = _log_reads()
+    apply_execution("small", {"code": "result = {'fits': 'in the termination message'}"})
+    status = wait_phase("small")
+    assert status["result"] == {"fits": "in the termination message"}
+    assert _log_reads() == before
+
+
+def test_a_large_result_still_comes_from_the_pod_log(
+    apply_execution: Apply, wait_phase: Wait
+) -> None:
+    before = _log_reads()
+    apply_execution("large", {"code": "result = ['x' * 1000 for _ in range(20)]"})
+    status = wait_phase("large")
+    assert status["result"] == ["x" * 1000 for _ in range(20)]
+    assert _log_reads() > before
