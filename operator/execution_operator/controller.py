@@ -78,6 +78,14 @@ class Controller:
         self._failures_guard = threading.Lock()
         # Failed steps in a row per Execution, for the back-off; cleared on success.
         self._failures: dict[tuple[str, str], int] = {}
+        # When each running step began (monotonic), to notice a hung worker.
+        self._steps: dict[tuple[str, str], float] = {}
+
+    def stuck_for(self) -> float | None:
+        """Seconds the oldest running step has taken so far; None when none runs."""
+        with self._failures_guard:
+            began = min(self._steps.values(), default=None)
+        return None if began is None else self.clock.monotonic() - began
 
     def _backoff(self, key: tuple[str, str]) -> float:
         """Seconds until the next try after another failure in a row of `key`'s steps."""
@@ -99,6 +107,8 @@ class Controller:
         """Bring one Execution a step closer to done; safe to call any time, any number."""
         key = (namespace, name)
         with self.locks.hold(key):
+            with self._failures_guard:
+                self._steps[key] = self.clock.monotonic()
             try:
                 active = self._reconcile(namespace, name, hint)
             except Exception:
@@ -106,6 +116,9 @@ class Controller:
                 # backing off (with jitter, so many failing Executions spread out).
                 self._schedule(key, self._wall() + self._backoff(key))
                 raise
+            finally:
+                with self._failures_guard:
+                    del self._steps[key]
             with self._failures_guard:
                 self._failures.pop(key, None)
         if active:  # a safety net for a missed watch event

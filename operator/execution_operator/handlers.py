@@ -60,6 +60,20 @@ def wakeups_alive(memo: kopf.Memo, **_: Any) -> str:
     return "ok"
 
 
+# Every API call times out in 30 s; a step makes a handful, a few more on conflicts.
+STEP_STUCK_SECONDS = 300.0
+
+
+@kopf.on.probe(id="steps")
+def steps_alive(memo: kopf.Memo, **_: Any) -> str:
+    """Fails the liveness endpoint when a worker hangs inside one Execution's step."""
+    runtime: Runtime | None = memo.get(RUNTIME)
+    stuck = runtime.controller.stuck_for() if runtime is not None else None
+    if stuck is not None and stuck > STEP_STUCK_SECONDS:
+        raise kopf.PermanentError(f"a reconcile step has been running for {stuck:.0f}s")
+    return "ok"
+
+
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     ours: Settings = memo.get(SETTINGS) or load_settings(os.environ)

@@ -13,7 +13,7 @@ import copy
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -73,6 +73,8 @@ class FakeCluster:
         self.calls: list[str] = []
         # What the next calls by method name (e.g. "create_or_adopt") raise; None: succeed.
         self.failures: dict[str, list[BaseException | None]] = defaultdict(list)
+        # Called during the next call by method name (e.g. a hang: the clock moves).
+        self.during: dict[str, Callable[[], None]] = {}
         self._version = 0
 
     # --- test helpers ------------------------------------------------------------
@@ -172,6 +174,8 @@ class FakeCluster:
 
     def _maybe_fail(self, call: str) -> None:
         self.calls.append(call)
+        if call in self.during:
+            self.during.pop(call)()
         if self.failures[call] and (failure := self.failures[call].pop(0)) is not None:
             raise failure
 

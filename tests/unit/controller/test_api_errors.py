@@ -68,3 +68,18 @@ def test_the_lock_of_an_execution_is_freed_after_each_step(harness: Harness) -> 
     with pytest.raises(Exception, match="500"):
         harness.reconcile("hello")
     assert len(harness.controller.locks) == 0
+
+
+def test_a_step_hung_in_an_api_call_shows_until_it_returns(harness: Harness) -> None:
+    harness.cluster.apply("hello")
+    seen: list[float | None] = []
+
+    def hang() -> None:
+        harness.clock.advance(400)
+        seen.append(harness.controller.stuck_for())
+
+    harness.cluster.during["create_or_adopt"] = hang
+    assert harness.controller.stuck_for() is None
+    harness.reconcile("hello")
+    assert seen == [400]
+    assert harness.controller.stuck_for() is None
