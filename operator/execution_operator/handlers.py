@@ -81,7 +81,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.peering.name = ours.peering_name
     if ours.peering:
         kube.ensure_peering_objects(ours.peering_name, ours.namespaces)
-    settings.execution.max_workers = 16
+    settings.execution.max_workers = kube.WORKERS
     # Stalls are noticed: watches end server-side every 5 minutes and client-side soon
     # after; a stream with no event or bookmark for 70 s is reconnected (kopf's default).
     # Only our pods are streamed: memory and traffic follow our work, not the cluster.

@@ -47,8 +47,22 @@ def api() -> client.ApiClient:
                 loader.load_incluster_config()
             except config.ConfigException:
                 loader.load_kube_config()
-            _api = _BoundedApiClient()
+            _api = _BoundedApiClient(configuration())
         return _api
+
+
+# kopf's worker threads (handlers set max_workers to it) plus the wake-up and Event
+# threads: with fewer pooled connections, urllib3 discards the extra ones and every
+# later call pays a new TLS handshake.
+WORKERS: Final = 16
+API_CONNECTIONS: Final = WORKERS + 4
+
+
+def configuration() -> client.Configuration:
+    """The loaded client configuration, with a connection per thread that calls the API."""
+    loaded: client.Configuration = client.Configuration.get_default_copy()
+    loaded.connection_pool_maxsize = API_CONNECTIONS
+    return loaded
 
 
 # Typed as Any: the client takes and returns plain dicts where its stubs say models.
