@@ -20,9 +20,11 @@ from typing import Any
 
 from execution_runner.protocol import Reason
 
-from . import builders, kube, metrics, models, naming, policy, status, validation
+from . import builders, kube, metrics, models, naming, outcomes, policy, results, status, validation
 from .cluster import SYSTEM_CLOCK, Clock, Cluster
 from .locks import KeyedLocks
+from .outcomes import Outcome
+from .podview import PodView, parse_time
 from .settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -171,39 +173,38 @@ class Controller:
         attempt = int(current.get("attempts") or 1)
         pod_name = current.get("podName") or naming.execution_object_name(execution, attempt)
         if hint is not None and hint.name == pod_name:
-            pod = hint.body
+            body = hint.body
         else:
-            pod = self.cluster.get_pod(meta["namespace"], pod_name)
-        if pod is not None and not naming.controlled_by(pod, meta["uid"]):
+            body = self.cluster.get_pod(meta["namespace"], pod_name)
+        if body is not None and not naming.controlled_by(body, meta["uid"]):
             self._fail_name_conflict(execution, kube.NotOursError("Pod", pod_name), now)
             return
+        pod = PodView.of(body) if body is not None else None
 
         deleted = hint is not None and hint.name == pod_name and hint.body is None
         # No pod and no word of its deletion: create it, unless it had started
         # (then it was deleted while the operator was not watching).
         if pod is None and not deleted and not current.get("startTime") and not spec.cancel:
-            self._create_objects(execution, attempt, now)
+            self._create_objects(execution, spec, attempt, now)
             return
-        if (
-            spec.cancel
-            and pod is not None
-            and not status.runner_status(pod).get("state", {}).get("terminated")
-        ):
+        if spec.cancel and pod is not None and not pod.terminated:
             self._cancel(execution, pod)
             return
 
         update = status.status_for_pod(
-            execution, pod, attempt=attempt, now=now, result=self._result_of(execution, pod)
+            execution, spec, pod, attempt=attempt, now=now, result=self._result_of(execution, pod)
         )
         outcome = update.outcome
-        if outcome.terminal and pod is not None and not _pod_finished(pod):
+        if outcome.terminal and pod is not None and not pod.finished:
             # Decided without the pod ending (start deadline, cannot start): stop it.
-            self.cluster.delete_pod(meta["namespace"], pod["metadata"]["name"], grace_seconds=0)
+            self.cluster.delete_pod(meta["namespace"], pod.name, grace_seconds=0)
         if not self._retried(execution, spec, attempt, outcome, now):
             self._write(execution, update.patch, outcome)
         if not outcome.terminal and pod is not None:
             # Nobody else enforces these if the node or kubelet is gone.
-            watch = status.start_deadline if outcome.phase == "Pending" else status.running_deadline
+            watch = (
+                outcomes.start_deadline if outcome.phase == "Pending" else outcomes.running_deadline
+            )
             deadline = watch(spec, pod)
             if deadline is not None:
                 self._schedule((meta["namespace"], meta["name"]), deadline.timestamp())
@@ -213,7 +214,7 @@ class Controller:
         execution: Body,
         spec: models.ExecutionSpec,
         attempt: int,
-        outcome: status.Outcome,
+        outcome: Outcome,
         now: datetime,
     ) -> bool:
         """Start the next attempt if `outcome` is an infrastructure failure with retries left."""
@@ -222,7 +223,7 @@ class Controller:
         if not self._retries_left(execution, spec, attempt):
             return False
         self._post(execution, "Warning", outcome.reason or "", f"{outcome.message} Retrying.")
-        self._start_attempt(execution, attempt + 1, now, first=False)
+        self._start_attempt(execution, spec, attempt + 1, now, first=False)
         return True
 
     # --- steps -----------------------------------------------------------------------
@@ -232,29 +233,32 @@ class Controller:
         meta = execution["metadata"]
         current = execution.get("status") or {}
         previous = current.get("podName")
+        spec = None
         errors = validation.validate_execution(execution)
         if not errors:
-            errors = list(policy.policy_errors(validation.parse_spec(execution), self.settings))
+            spec = validation.parse_spec(execution)
+            errors = list(policy.policy_errors(spec, self.settings))
+        outcome: Outcome | None = None
         if errors:
-            outcome = status.invalid_spec(errors)
+            outcome = outcomes.invalid_spec(errors)
         elif (execution.get("spec") or {}).get("cancel"):
-            outcome = status.cancelled()
-        else:
-            outcome = None
+            outcome = outcomes.cancelled()
         if previous and current.get("phase") not in models.TERMINAL_PHASES:
             # The spec changed under a running attempt: that run is superseded.
             self.cluster.delete_pod(meta["namespace"], previous)
-        if outcome is not None:
+        if outcome is not None or spec is None:
+            assert outcome is not None
             patch = status.terminal_status(execution, outcome, now=now)
             patch["runSpecHash"] = spec_hash
             self._write(execution, patch, outcome)
             return
         attempt = int(current.get("attempts") or 0) + 1
-        self._start_attempt(execution, attempt, now, first=True, spec_hash=spec_hash)
+        self._start_attempt(execution, spec, attempt, now, first=True, spec_hash=spec_hash)
 
     def _start_attempt(
         self,
         execution: Body,
+        spec: models.ExecutionSpec,
         attempt: int,
         now: datetime,
         *,
@@ -271,16 +275,17 @@ class Controller:
         if first:
             patch["runSpecHash"] = spec_hash
             patch["runFirstAttempt"] = attempt
-        outcome = status.Outcome("Pending", None, patch["message"])
+        outcome = Outcome("Pending", None, patch["message"])
         written = self._write(execution, patch, outcome)
-        self._create_objects(written, attempt, now)
+        self._create_objects(written, spec, attempt, now)
 
-    def _create_objects(self, execution: Body, attempt: int, now: datetime) -> None:
+    def _create_objects(
+        self, execution: Body, spec: models.ExecutionSpec, attempt: int, now: datetime
+    ) -> None:
         meta = execution["metadata"]
-        spec = validation.parse_spec(execution)
         missing = self._missing_configmaps(meta["namespace"], spec)
         if missing:
-            outcome = status.Outcome(
+            outcome = Outcome(
                 "Failed",
                 Reason.POD_FAILED,
                 f"ConfigMap {missing!r} (spec.codeFrom or spec.inputFrom) does not exist; "
@@ -300,7 +305,7 @@ class Controller:
             self._fail_name_conflict(execution, conflict, now)
             return
         except kube.RefusedError as refused:
-            outcome = status.Outcome(
+            outcome = Outcome(
                 "Failed",
                 Reason.POD_REJECTED,
                 f"The API server refused the attempt's {refused.kind}: {refused.message}. "
@@ -310,9 +315,9 @@ class Controller:
             self._write(execution, status.terminal_status(execution, outcome, now=now), outcome)
             return
         except Exception as exc:  # transient (5xx, 429, timeouts): retried until the deadline
-            if now < status.creation_deadline(execution, spec):
+            if now < outcomes.creation_deadline(execution, spec):
                 raise
-            outcome = status.creation_deadline_exceeded(spec, kube.describe_error(exc))
+            outcome = outcomes.creation_deadline_exceeded(spec, kube.describe_error(exc))
             if not self._retried(execution, spec, attempt, outcome, now):
                 self._write(execution, status.terminal_status(execution, outcome, now=now), outcome)
             return
@@ -326,7 +331,7 @@ class Controller:
         self, execution: Body, conflict: kube.NotOursError, now: datetime
     ) -> None:
         """Someone else's object holds the attempt's name: fail, never adopt or run it."""
-        outcome = status.Outcome(
+        outcome = Outcome(
             "Failed",
             Reason.NAME_CONFLICT,
             f"{conflict.kind} {conflict.name!r} exists but was not created for this Execution "
@@ -343,18 +348,16 @@ class Controller:
                     return ref.name
         return None
 
-    def _cancel(self, execution: Body, pod: Body) -> None:
+    def _cancel(self, execution: Body, pod: PodView) -> None:
         """Stop the pod: SIGTERM lets the runner stop the code, flush logs and report."""
-        meta = execution["metadata"]
-        if pod["metadata"].get("deletionTimestamp"):
+        if pod.deleting:
             return  # already stopping; its final state or deletion completes the cancel
-        running = bool(status.runner_status(pod).get("state", {}).get("running"))
         self.cluster.delete_pod(
-            meta["namespace"],
-            pod["metadata"]["name"],
-            grace_seconds=None if running else 0,
+            execution["metadata"]["namespace"],
+            pod.name,
+            grace_seconds=None if pod.running else 0,
         )
-        self._post(execution, "Normal", "Cancelling", f"Stopping pod {pod['metadata']['name']}.")
+        self._post(execution, "Normal", "Cancelling", f"Stopping pod {pod.name}.")
 
     def _after_finish(self, execution: Body, now: datetime) -> None:
         """A terminal Execution: keep observedGeneration current, apply its TTL."""
@@ -367,7 +370,7 @@ class Controller:
             ]
             self._patch(execution, {"observedGeneration": generation, "conditions": conditions})
         ttl = (execution.get("spec") or {}).get("ttlSecondsAfterFinished")
-        finished = status.parse_time(current.get("completionTime"))
+        finished = parse_time(current.get("completionTime"))
         if ttl is None or finished is None:
             return
         due = finished.timestamp() + int(ttl)
@@ -381,38 +384,38 @@ class Controller:
         first = int((execution.get("status") or {}).get("runFirstAttempt") or 1)
         return attempt - first < spec.retries
 
-    def _result_of(self, execution: Body, pod: Body | None) -> status.ResultRead | None:
-        if pod is None or not status.needs_result(pod):
+    def _result_of(self, execution: Body, pod: PodView | None) -> results.ResultRead | None:
+        if pod is None or not pod.has_result:
             return None
-        inline = status.inline_result(status.termination_message(pod))
+        inline = results.inline_result(pod.termination)
         if inline is not None:  # small results travel in the termination message
             return inline
+        meta = execution["metadata"]
         try:
             tail = self.cluster.read_log_tail(
-                pod["metadata"]["namespace"],
-                pod["metadata"]["name"],
+                meta["namespace"],
+                pod.name,
                 builders.CONTAINER_NAME,
                 self.settings.result_read_max_bytes,
             )
         except Exception as exc:
             if kube.is_status(exc, 400, 404):  # the log is gone with a deleted pod
-                return status.ResultRead(problem="the pod's log could not be read")
+                return results.ResultRead(problem="the pod's log could not be read")
             # Other errors (e.g. 500 from a node without an address) may pass: the step
             # is retried with back-off, a bounded number of times.
-            meta = execution["metadata"]
             with self._failures_guard:
                 failed = self._failures.get((meta["namespace"], meta["name"]), 0)
             if failed + 1 < LOG_READ_TRIES:
                 raise
-            return status.ResultRead(
+            return results.ResultRead(
                 problem=f"the pod's log could not be read in {LOG_READ_TRIES} tries, "
                 f"the last: {kube.describe_error(exc)}"
             )
-        return status.read_result(tail, status.termination_message(pod))
+        return results.read_result(tail, pod.termination)
 
     # --- writing -----------------------------------------------------------------------
 
-    def _write(self, execution: Body, patch: dict[str, Any], outcome: status.Outcome) -> Body:
+    def _write(self, execution: Body, patch: dict[str, Any], outcome: Outcome) -> Body:
         """Write the status if it changes anything; post an Event on a transition."""
         current = execution.get("status") or {}
         if all(current.get(k) == v for k, v in patch.items()):
@@ -442,10 +445,3 @@ class Controller:
             self._post_event(execution, kind, reason, message)
         except Exception:  # an Event is a courtesy; the status is the record
             logger.exception("could not post an event")
-
-
-def _pod_finished(pod: Body) -> bool:
-    phase = (pod.get("status") or {}).get("phase")
-    return phase in ("Succeeded", "Failed") or bool(
-        status.runner_status(pod).get("state", {}).get("terminated")
-    )

@@ -19,7 +19,7 @@ from typing import Any
 
 from execution_operator import kube, models, naming
 from execution_operator.builders import CONTAINER_NAME
-from execution_operator.status import format_time
+from execution_operator.podview import format_time
 from execution_runner import protocol
 from kubernetes.client.exceptions import ApiException
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from execution_operator import naming, status
+from execution_operator import naming, outcomes
 from execution_operator.controller import PodHint
 from execution_runner.protocol import DEFAULT_KILL_GRACE_SECONDS, Reason
 
@@ -101,7 +101,7 @@ def test_a_pod_running_long_past_timeout_seconds_is_node_lost(harness: Harness) 
     pod = _started(harness, timeoutSeconds=10, retries=1)
     harness.cluster.run(pod)
     harness.reconcile("hello")
-    limit = 10 + DEFAULT_KILL_GRACE_SECONDS + status.NODE_LOST_MARGIN_SECONDS
+    limit = 10 + DEFAULT_KILL_GRACE_SECONDS + outcomes.NODE_LOST_MARGIN_SECONDS
     assert limit in harness.asked_in("hello")
     harness.clock.advance(limit)
     after = harness.reconcile("hello")
