@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from execution_operator import kube
-from execution_operator.controller import RETRY_MAX_SECONDS, RETRY_SECONDS
+from execution_operator.steps import RETRY_MAX_SECONDS, RETRY_SECONDS
 from execution_runner.protocol import Reason
 
 from .conftest import Harness
@@ -61,13 +61,18 @@ def test_a_permanent_refusal_of_the_pod_fails_at_once_quoting_the_api(harness: H
     assert harness.cluster.calls.count("create_or_adopt") == 2
 
 
-def test_the_lock_of_an_execution_is_freed_after_each_step(harness: Harness) -> None:
+def test_nothing_is_remembered_of_an_execution_between_successful_steps(
+    harness: Harness,
+) -> None:
     harness.cluster.apply("hello")
     harness.reconcile("hello")
+    assert len(harness.controller.steps) == 0
     harness.cluster.failures["get_execution"].append(api_error(500))
     with pytest.raises(Exception, match="500"):
         harness.reconcile("hello")
-    assert len(harness.controller.locks) == 0
+    assert len(harness.controller.steps) == 1  # the failure in a row, for the back-off
+    harness.reconcile("hello")
+    assert len(harness.controller.steps) == 0
 
 
 def test_a_step_hung_in_an_api_call_shows_until_it_returns(harness: Harness) -> None:
