@@ -56,3 +56,16 @@ def test_readme_lists_every_reason_and_points_to_their_meanings() -> None:
     listed = readme.split("`status.reason` is one of ")[1].split(";")[0]
     assert re.findall(r"`(\w+)`", listed) == list(protocol.ALL_REASONS)
     assert "docs/api.md#reasons-and-codes" in readme
+
+
+def test_the_architecture_doc_names_every_operator_module_and_only_real_ones() -> None:
+    doc = (REPO / "docs" / "architecture.md").read_text()
+    operator = REPO / "operator" / "execution_operator"
+    runner = REPO / "runner_image" / "execution_runner"
+    modules = {p.name for p in operator.glob("*.py") if p.name != "__init__.py"}
+    named = set(re.findall(r"`(\w+\.py)`", doc))
+    assert sorted(modules - named) == []
+    real = modules | {p.name for p in runner.glob("*.py")}
+    assert sorted(named - real) == []
+    for package in re.findall(r"`(\w+)/`", doc):
+        assert (runner / package).is_dir() or (operator / package).is_dir()
