@@ -79,14 +79,28 @@ class Controller:
 
     def forget(self, namespace: str, name: str, uid: str | None) -> None:
         self.steps.forget((namespace, name))
+        self._writer.forget((namespace, name))
         if uid:
             metrics.set_active(uid, False)
 
     # --- entry point -------------------------------------------------------------
 
-    def reconcile(self, namespace: str, name: str, hint: PodHint | None = None) -> None:
-        """Bring one Execution a step closer to done; safe to call any time, any number."""
+    def reconcile(
+        self,
+        namespace: str,
+        name: str,
+        hint: PodHint | None = None,
+        *,
+        version: str | None = None,
+    ) -> None:
+        """Bring one Execution a step closer to done; safe to call any time, any number.
+
+        `version`: the resourceVersion an Execution event reported; the event of the
+        operator's own (non-terminal) status write is skipped: nothing changed.
+        """
         key = (namespace, name)
+        if version is not None and self._writer.is_own_write(key, version):
+            return
         with self.steps.step(key):
             try:
                 active = self._reconcile(namespace, name, hint)

@@ -48,6 +48,14 @@ def _runtime(memo: kopf.Memo) -> Runtime:
 POD_SELECTOR = f"{naming.UID_LABEL},{naming.MANAGED_BY_LABEL}={naming.MANAGED_BY}"
 # A wake-up (one reconcile) takes well under a second; API calls time out in 30 s.
 WAKEUPS_STUCK_SECONDS = 120.0
+# Every API call times out in 30 s; a step makes a handful, a few more on conflicts.
+STEP_STUCK_SECONDS = 300.0
+
+
+def _alive(stuck: float | None, limit: float, what: str) -> str:
+    if stuck is not None and stuck > limit:
+        raise kopf.PermanentError(f"{what} for {stuck:.0f}s")
+    return "ok"
 
 
 @kopf.on.probe(id="wakeups")
@@ -55,13 +63,7 @@ def wakeups_alive(memo: kopf.Memo, **_: Any) -> str:
     """Fails the liveness endpoint when deadlines, TTLs and retries stopped firing."""
     runtime: Runtime | None = memo.get(RUNTIME)
     stuck = runtime.wakeups.stuck_for() if runtime is not None else None
-    if stuck is not None and stuck > WAKEUPS_STUCK_SECONDS:
-        raise kopf.PermanentError(f"the wake-up thread has been stuck for {stuck:.0f}s")
-    return "ok"
-
-
-# Every API call times out in 30 s; a step makes a handful, a few more on conflicts.
-STEP_STUCK_SECONDS = 300.0
+    return _alive(stuck, WAKEUPS_STUCK_SECONDS, "the wake-up thread has been stuck")
 
 
 @kopf.on.probe(id="steps")
@@ -69,9 +71,7 @@ def steps_alive(memo: kopf.Memo, **_: Any) -> str:
     """Fails the liveness endpoint when a worker hangs inside one Execution's step."""
     runtime: Runtime | None = memo.get(RUNTIME)
     stuck = runtime.controller.stuck_for() if runtime is not None else None
-    if stuck is not None and stuck > STEP_STUCK_SECONDS:
-        raise kopf.PermanentError(f"a reconcile step has been running for {stuck:.0f}s")
-    return "ok"
+    return _alive(stuck, STEP_STUCK_SECONDS, "a reconcile step has been running")
 
 
 @kopf.on.startup()
@@ -127,14 +127,21 @@ def stop(memo: kopf.Memo, **_: Any) -> None:
 
 @kopf.on.event(models.GROUP, models.VERSION, models.PLURAL)
 def execution_changed(
-    type: str, name: str, namespace: str | None, uid: str, memo: kopf.Memo, **_: Any
+    *,
+    type: str,
+    body: kopf.Body,
+    name: str,
+    namespace: str | None,
+    uid: str,
+    memo: kopf.Memo,
+    **_: Any,
 ) -> None:
     assert namespace is not None  # Executions are namespaced
     ctl = _runtime(memo).controller
     if type == "DELETED":
         ctl.forget(namespace, name, uid)
         return
-    ctl.reconcile(namespace, name)
+    ctl.reconcile(namespace, name, version=body.metadata.get("resourceVersion"))
 
 
 @kopf.on.event(

@@ -200,21 +200,18 @@ def _log_reads() -> int:
     return sum(n for key, n in api_requests().items() if key.endswith(" pods/log"))
 
 
-def test_a_small_result_reaches_the_status_without_reading_the_pod_log(
-    apply_execution: Apply, wait_phase: Wait
+@pytest.mark.parametrize(
+    ("code", "expected", "log_read"),
+    [
+        ("result = {'fits': 'inline'}", {"fits": "inline"}, False),
+        ("result = ['x' * 1000 for _ in range(20)]", ["x" * 1000] * 20, True),
+    ],
+    ids=["small-inline", "large-from-the-log"],
+)
+def test_a_small_result_comes_inline_and_a_large_one_from_the_pod_log(
+    apply_execution: Apply, wait_phase: Wait, code: str, expected: Any, log_read: bool
 ) -> None:
     before = _log_reads()
-    apply_execution("small", {"code": "result = {'fits': 'in the termination message'}"})
-    status = wait_phase("small")
-    assert status["result"] == {"fits": "in the termination message"}
-    assert _log_reads() == before
-
-
-def test_a_large_result_still_comes_from_the_pod_log(
-    apply_execution: Apply, wait_phase: Wait
-) -> None:
-    before = _log_reads()
-    apply_execution("large", {"code": "result = ['x' * 1000 for _ in range(20)]"})
-    status = wait_phase("large")
-    assert status["result"] == ["x" * 1000 for _ in range(20)]
-    assert _log_reads() > before
+    apply_execution("sized", {"code": code})
+    assert wait_phase("sized")["result"] == expected
+    assert (_log_reads() > before) is log_read

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 
+import kopf
 import pytest
+from execution_operator import handlers
+from execution_operator.background import Wakeups
 from execution_operator.controller import Controller, PodHint
 from execution_operator.settings import load_settings
 
@@ -42,6 +45,13 @@ class Harness:
         """One reconcile of ns/name; the status it left."""
         self.controller.reconcile("ns", name, hint)
         return self.cluster.status(name) if ("ns", name) in self.cluster.executions else {}
+
+    def memo(self) -> kopf.Memo:
+        """kopf's memo as the operator's startup leaves it, around this controller."""
+        runtime = handlers.Runtime(
+            self.controller.settings, self.controller, Wakeups(lambda _: None)
+        )
+        return kopf.Memo({handlers.RUNTIME: runtime})
 
     def wakeup_in(self, name: str) -> float:
         """Seconds from now until the wake-up asked for ns/name."""

@@ -5,21 +5,13 @@ from __future__ import annotations
 import kopf
 import pytest
 from execution_operator import handlers
-from execution_operator.background import Wakeups
 
 from .conftest import Harness
 
 
-def _memo(harness: Harness) -> kopf.Memo:
-    runtime = handlers.Runtime(
-        harness.controller.settings, harness.controller, Wakeups(lambda _: None)
-    )
-    return kopf.Memo({handlers.RUNTIME: runtime})
-
-
 def test_a_step_stuck_longer_than_the_bound_fails_liveness(harness: Harness) -> None:
     harness.cluster.apply("hello")
-    memo = _memo(harness)
+    memo = harness.memo()
     verdicts: list[str] = []
 
     def hang() -> None:
