@@ -16,6 +16,7 @@ from execution_runner.protocol import Reason
 
 from . import builders, kube, metrics, models, naming, outcomes, policy, status, validation
 from .cluster import Clock, Cluster
+from .echoes import Echoes
 from .outcomes import Outcome
 from .settings import Settings
 from .writer import StatusWriter
@@ -30,16 +31,19 @@ Spec = models.ExecutionSpec
 class Attempts:
     def __init__(
         self,
+        *,
         settings: Settings,
         cluster: Cluster,
         clock: Clock,
         writer: StatusWriter,
+        echoes: Echoes,
         schedule: Scheduler,
     ) -> None:
         self._settings = settings
         self._cluster = cluster
         self._clock = clock
         self._writer = writer
+        self._echoes = echoes
         self._schedule = schedule
 
     def start_run(self, execution: Body, spec_hash: str, now: datetime) -> None:
@@ -121,9 +125,8 @@ class Attempts:
             self._cluster.create_or_adopt(
                 builders.build_payload_configmap(execution, attempt, self._settings)
             )
-            created = self._cluster.create_or_adopt(
-                builders.build_pod(execution, attempt, self._settings)
-            )
+            pod = builders.build_pod(execution, attempt, self._settings)
+            created = self._cluster.create_or_adopt(pod)
         except kube.NotOursError as conflict:
             self.fail_name_conflict(execution, conflict, now)
             return
@@ -145,6 +148,7 @@ class Attempts:
                 self._writer.finish(execution, outcome, now)
             return
         if created:
+            self._echoes.wrote(("Pod", meta["namespace"], pod["metadata"]["name"]), None)
             metrics.instruments().pod_creation.record(self._clock.monotonic() - started)
             logger.info("%s/%s: attempt %d started", meta["namespace"], meta["name"], attempt)
         deadline = now.timestamp() + spec.start_deadline_seconds

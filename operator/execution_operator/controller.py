@@ -20,6 +20,7 @@ from typing import Any
 from . import builders, kube, metrics, models, naming, outcomes, results, status, validation
 from .attempts import Attempts, Scheduler
 from .cluster import SYSTEM_CLOCK, Clock, Cluster
+from .echoes import Echoes
 from .podview import PodView, parse_time
 from .settings import Settings
 from .steps import StepTracker
@@ -70,8 +71,16 @@ class Controller:
         self.clock = clock
         self._schedule = schedule
         self.steps = StepTracker(clock)
-        self._writer = StatusWriter(cluster, post_event or cluster.post_event)
-        self._attempts = Attempts(settings, cluster, clock, self._writer, schedule)
+        self.echoes = Echoes(clock)
+        self._writer = StatusWriter(cluster, post_event or cluster.post_event, self.echoes)
+        self._attempts = Attempts(
+            settings=settings,
+            cluster=cluster,
+            clock=clock,
+            writer=self._writer,
+            echoes=self.echoes,
+            schedule=schedule,
+        )
 
     def stuck_for(self) -> float | None:
         """Seconds the oldest running step has taken so far; None when none runs."""
@@ -79,7 +88,7 @@ class Controller:
 
     def forget(self, namespace: str, name: str, uid: str | None) -> None:
         self.steps.forget((namespace, name))
-        self._writer.forget((namespace, name))
+        self.echoes.forget((models.KIND, namespace, name))
         if uid:
             metrics.set_active(uid, False)
 
@@ -96,10 +105,13 @@ class Controller:
         """Bring one Execution a step closer to done; safe to call any time, any number.
 
         `version`: the resourceVersion an Execution event reported; the event of the
-        operator's own (non-terminal) status write is skipped: nothing changed.
+        operator's own (non-terminal) status write is skipped: nothing changed. Without
+        a hint or a version (a wake-up), it is not an event.
         """
         key = (namespace, name)
-        if version is not None and self._writer.is_own_write(key, version):
+        if hint is not None:
+            self.echoes.event(("Pod", namespace, hint.name), None)
+        elif version is not None and self.echoes.event((models.KIND, namespace, name), version):
             return
         with self.steps.step(key):
             try:

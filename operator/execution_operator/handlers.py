@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +34,8 @@ class Runtime:
     wakeups: Wakeups
     # Held so the lazily imported API classes stay imported.
     api_classes: tuple[type, ...] = ()
+    # True while kopf's peering has this replica paused.
+    paused: Callable[[], bool] = lambda: False
 
 
 RUNTIME = "runtime"  # the memo key
@@ -72,6 +74,24 @@ def steps_alive(memo: kopf.Memo, **_: Any) -> str:
     runtime: Runtime | None = memo.get(RUNTIME)
     stuck = runtime.controller.stuck_for() if runtime is not None else None
     return _alive(stuck, STEP_STUCK_SECONDS, "a reconcile step has been running")
+
+
+# Our writes come back through the watches within seconds; kopf reconnects a silent
+# stream after 70 s (settings.watching.inactivity_timeout) and relists after a 410.
+WATCH_STUCK_SECONDS = 180.0
+
+
+@kopf.on.probe(id="watches")
+def watches_alive(memo: kopf.Memo, **_: Any) -> str:
+    """Fails the liveness endpoint when the watches stopped bringing our own changes back."""
+    runtime: Runtime | None = memo.get(RUNTIME)
+    if runtime is None or runtime.paused():  # a paused replica does not watch
+        return "ok"
+    echoes = runtime.controller.echoes
+    waited = echoes.oldest()
+    _alive(waited, WATCH_STUCK_SECONDS, "the watches have not shown a write")
+    # Healthy either way; "ok" says every write has come back.
+    return "ok" if waited is None else f"{len(echoes)} writes awaiting, oldest {waited:.0f}s"
 
 
 @kopf.on.startup()
@@ -113,7 +133,9 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     kube.api()
     # The API classes import lazily (1-2 s on a busy machine, under the import lock
     # every worker then waits on): import them now, not on the first Execution.
-    memo[RUNTIME] = Runtime(ours, ctl, wakeups, (client.CoreV1Api, client.CustomObjectsApi))
+    memo[RUNTIME] = Runtime(
+        ours, ctl, wakeups, (client.CoreV1Api, client.CustomObjectsApi), paused=pause
+    )
     wakeups.start()
     logger.info("execution-operator started; runner image %s", ours.runner_image)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from . import metrics, models, status
 from .cluster import Cluster
+from .echoes import Echoes
 from .outcomes import Outcome
 
 logger = logging.getLogger(__name__)
@@ -19,25 +19,10 @@ EventPoster = Callable[[Mapping[str, Any], str, str, str], None]
 
 
 class StatusWriter:
-    def __init__(self, cluster: Cluster, post_event: EventPoster) -> None:
+    def __init__(self, cluster: Cluster, post_event: EventPoster, echoes: Echoes) -> None:
         self._cluster = cluster
         self._post_event = post_event
-        self._guard = threading.Lock()
-        # The resourceVersion of our latest write per unfinished Execution: its watch
-        # event tells nothing new. Terminal writes are not kept (their TTL follows).
-        self._own: dict[tuple[str, str], str] = {}
-
-    def is_own_write(self, key: tuple[str, str], version: str) -> bool:
-        """True, once, when `version` is what our latest non-terminal write of `key` made."""
-        with self._guard:
-            if self._own.get(key) != version:
-                return False
-            del self._own[key]
-            return True
-
-    def forget(self, key: tuple[str, str]) -> None:
-        with self._guard:
-            self._own.pop(key, None)
+        self._echoes = echoes
 
     def write(self, execution: Body, patch: dict[str, Any], outcome: Outcome) -> Body:
         """Write the status if it changes anything; post an Event on a transition."""
@@ -69,12 +54,13 @@ class StatusWriter:
         """Merge-patch the status as is (409 if the Execution changed since read)."""
         written = self._cluster.patch_execution_status(execution, patch)
         meta = written["metadata"]
-        key = (meta["namespace"], meta["name"])
-        with self._guard:
-            if (written.get("status") or {}).get("phase") in models.TERMINAL_PHASES:
-                self._own.pop(key, None)
-            else:
-                self._own[key] = meta["resourceVersion"]
+        # A non-terminal write's event tells nothing new; a terminal one's brings the TTL.
+        terminal = (written.get("status") or {}).get("phase") in models.TERMINAL_PHASES
+        self._echoes.wrote(
+            (models.KIND, meta["namespace"], meta["name"]),
+            meta["resourceVersion"],
+            skippable=not terminal,
+        )
         return written
 
     def post(self, execution: Body, kind: str, reason: str, message: str) -> None:

@@ -1,10 +1,11 @@
-"""The liveness probes fail while a step or the wake-up thread is stuck."""
+"""The liveness probes fail while a step, the wake-up thread or the watches are stuck."""
 
 from __future__ import annotations
 
 import kopf
 import pytest
-from execution_operator import handlers
+from execution_operator import handlers, naming
+from execution_operator.controller import PodHint
 
 from .conftest import Harness
 
@@ -30,3 +31,35 @@ def test_a_step_stuck_longer_than_the_bound_fails_liveness(harness: Harness) -> 
 def test_probes_pass_before_startup() -> None:
     assert handlers.steps_alive(memo=kopf.Memo()) == "ok"
     assert handlers.wakeups_alive(memo=kopf.Memo()) == "ok"
+
+
+def test_writes_the_watches_never_bring_back_fail_liveness(harness: Harness) -> None:
+    harness.cluster.apply("hello")
+    harness.reconcile("hello")  # wrote Pending, created the pod
+    memo = harness.memo()
+    harness.clock.advance(handlers.WATCH_STUCK_SECONDS + 1)
+    harness.reconcile("hello")  # a wake-up is not an event: still waiting
+    with pytest.raises(kopf.PermanentError, match="watches"):
+        handlers.watches_alive(memo=memo)
+    memo[handlers.RUNTIME].paused = lambda: True  # a paused replica does not watch
+    assert handlers.watches_alive(memo=memo) == "ok"
+
+
+def test_the_events_of_our_writes_clear_the_watch_check(harness: Harness) -> None:
+    harness.cluster.apply("hello")
+    harness.reconcile("hello")
+    execution = harness.cluster.execution("hello")
+    pod = naming.execution_object_name(execution, 1)
+    assert len(harness.controller.echoes) == 2  # the Pending write and the pod
+    harness.controller.reconcile("ns", "hello", version=execution["metadata"]["resourceVersion"])
+    harness.controller.reconcile("ns", "hello", PodHint(pod, harness.cluster.pod(pod)))
+    assert len(harness.controller.echoes) == 0
+    harness.clock.advance(handlers.WATCH_STUCK_SECONDS + 1)
+    assert handlers.watches_alive(memo=harness.memo()) == "ok"
+
+
+def test_the_watch_probe_says_how_many_writes_await_their_events(harness: Harness) -> None:
+    harness.cluster.apply("hello")
+    harness.reconcile("hello")
+    harness.clock.advance(3)
+    assert handlers.watches_alive(memo=harness.memo()) == "2 writes awaiting, oldest 3s"
