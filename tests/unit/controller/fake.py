@@ -2,9 +2,9 @@
 
 The fake keeps Executions, Pods and ConfigMaps as plain dicts and behaves like
 the API server where the controller depends on it: conditional status writes
-(409 on a stale resourceVersion), merge-patch semantics (None deletes a key),
-409 on creating a name that exists (then adoption by controller owner), and
-404 → None on reads. Failures are injected per call name.
+(409 on a stale resourceVersion), merge-patch semantics (None deletes a key), a
+status that must fit `models.ExecutionStatus`, 409 on creating a name that
+exists (then adoption by controller owner), and 404 → None on reads. Failures are injected per call name.
 """
 
 from __future__ import annotations
@@ -194,8 +194,11 @@ class FakeCluster:
             raise api_error(404)
         if stored["metadata"]["resourceVersion"] != meta["resourceVersion"]:
             raise api_error(409, "the object has been modified")
-        current = stored.setdefault("status", {})
+        current = copy.deepcopy(stored.get("status") or {})
         _merge(current, status)
+        # Like the API server's schema: every status written must fit the model.
+        models.ExecutionStatus.model_validate(current)
+        stored["status"] = current
         stored["metadata"]["resourceVersion"] = self._next_version()
         return copy.deepcopy(stored)
 
