@@ -4,7 +4,8 @@ The fake keeps Executions, Pods and ConfigMaps as plain dicts and behaves like
 the API server where the controller depends on it: conditional status writes
 (409 on a stale resourceVersion), merge-patch semantics (None deletes a key), a
 status that must fit `models.ExecutionStatus`, 409 on creating a name that
-exists (then adoption by controller owner), and 404 → None on reads. Failures are injected per call name.
+exists (then adoption by controller owner), and 404 → None on reads. Failures
+are injected per call name.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from execution_operator import naming, outcomes
+from execution_operator import metrics, naming, outcomes
 from execution_operator.controller import PodHint
 from execution_runner.protocol import DEFAULT_KILL_GRACE_SECONDS, Reason
 
@@ -131,3 +131,14 @@ def test_a_finished_execution_without_ttl_is_left_alone(harness: Harness) -> Non
     harness.reconcile("hello")
     assert harness.cluster.deleted_executions == []
     assert harness.wakeups == {}
+
+
+def test_an_execution_counts_as_active_only_until_it_is_terminal(harness: Harness) -> None:
+    pod = _started(harness)
+    uid = harness.cluster.execution("hello")["metadata"]["uid"]
+    assert uid in metrics._active
+    harness.cluster.finish(pod)
+    harness.reconcile("hello")
+    assert uid not in metrics._active  # freed at the terminal write, not at deletion
+    harness.reconcile("hello")
+    assert uid not in metrics._active
