@@ -10,7 +10,7 @@ say() { $QUIET || log "$@"; }
 cluster_lock
 
 # Reverse start order: the kubelet first, so it stops restarting containers.
-COMPONENTS=(kubelet kube-scheduler kube-controller-manager kube-apiserver containerd etcd)
+COMPONENTS=(kube-proxy kubelet kube-scheduler kube-controller-manager kube-apiserver containerd etcd)
 
 # True when PID still runs the program recorded under NAME (guards against pid reuse).
 is_ours() {

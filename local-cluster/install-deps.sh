@@ -6,7 +6,7 @@ source "$(dirname "$0")/lib.sh"
 PACKAGES=(
   etcd-server containerd runc containernetworking-plugins iptables iproute2
   golang-go rsync jq dpkg-dev golang-github-modern-go-reflect2-dev
-  gcc libc6-dev buildah debootstrap util-linux procps curl openssl
+  gcc libc6-dev buildah debootstrap util-linux procps curl openssl conntrack
 )
 # kubectl: the machine's own when present, else Debian's client.
 command -v kubectl >/dev/null || PACKAGES+=(kubernetes-client)

@@ -77,8 +77,12 @@ start_component() {  # start_component NAME COMMAND... : runs in the namespace, 
   local name="$1"; shift
   # The shell records its own pid and then becomes the component (exec), so the
   # pid file names the component itself, not a wrapper.
-  nsenter --net="/run/netns/$NETNS" setsid sh -c 'echo $$ >"$0"; exec "$@"' \
-    "$PID_DIR/$name.pid" "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null 9>&- &
+  # Inherited descriptors are closed first: a lock held by the caller (flock on the
+  # e2e lock, the cluster lock) must not live on in a long-running component.
+  nsenter --net="/run/netns/$NETNS" setsid bash -c \
+    'for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done
+     echo $$ >"$0"; exec "$@"' \
+    "$PID_DIR/$name.pid" "$@" >>"$LOG_DIR/$name.log" 2>&1 </dev/null &
   wait_for 5 "$name to start" test -s "$PID_DIR/$name.pid"
 }
 

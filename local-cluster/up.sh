@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brings up a real single-node Kubernetes (etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler, containerd, kubelet) inside a
-# network namespace made here. Idempotent: returns quickly when it runs.
+# kube-controller-manager, kube-scheduler, containerd, kubelet, kube-proxy)
+# inside a network namespace made here. Idempotent: returns quickly when it runs.
 source "$(dirname "$0")/lib.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 REPO="$(cd "$HERE/.." && pwd)"
@@ -22,6 +22,21 @@ node_ready() {
     -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == "True" ]]
 }
 
+# Services (the `kubernetes` one that in-cluster clients use included) need kube-proxy.
+# It only adds NAT rules, so a running cluster that lacks it gets it without a restart.
+start_kube_proxy() {
+  pid_alive kube-proxy && return 0
+  # Pod-to-Service traffic that a pod on the same bridge answers must pass iptables.
+  in_ns sysctl -q -w net.bridge.bridge-nf-call-iptables=1 2>/dev/null || true
+  start_component kube-proxy "$KUBE_BIN_DIR/kube-proxy" \
+    --kubeconfig="$KUBECONFIG_FILE" --hostname-override="$NODE_NAME" \
+    --bind-address="$NODE_IP" --cluster-cidr="$POD_CIDR" --proxy-mode=iptables \
+    --healthz-bind-address=127.0.0.1:10256 --metrics-bind-address=127.0.0.1:10249 \
+    --conntrack-max-per-core=0 --conntrack-tcp-timeout-established=0 \
+    --conntrack-tcp-timeout-close-wait=0
+  wait_for 30 "kube-proxy" in_ns curl -sf http://127.0.0.1:10256/healthz
+}
+
 link_state_dir() {  # a handle on the state from the work tree (ignored by git)
   [[ -L "$REPO/.cluster" || ! -e "$REPO/.cluster" ]] && ln -sfn "$STATE_DIR" "$REPO/.cluster"
 }
@@ -29,6 +44,7 @@ link_state_dir() {  # a handle on the state from the work tree (ignored by git)
 cluster_lock
 if cluster_healthy; then
   link_state_dir
+  start_kube_proxy
   log "cluster already running (kubeconfig: $KUBECONFIG_FILE)"
   exit 0
 fi
@@ -201,4 +217,5 @@ wait_for 90 "node $NODE_NAME Ready" node_ready
 # The node-lifecycle controller is off, so nobody else lifts this taint.
 kctl taint node "$NODE_NAME" node.kubernetes.io/not-ready- >/dev/null 2>&1 || true
 wait_for 60 "default service account" kctl -n default get serviceaccount default
+start_kube_proxy
 log "cluster up in $((SECONDS - START))s — kubeconfig: $KUBECONFIG_FILE"
