@@ -16,7 +16,7 @@ from typing import Any
 import kopf
 from kubernetes import client
 
-from . import controller, kube, metrics, models, naming
+from . import controller, kube, metrics, models, naming, peering
 from .background import Background, Wakeups
 from .cluster import KubeCluster
 from .pause import PeeringPause
@@ -100,7 +100,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.peering.standalone = not ours.peering
     settings.peering.name = ours.peering_name
     if ours.peering:
-        kube.ensure_peering_objects(ours.peering_name, ours.namespaces)
+        peering.ensure_peering_objects(ours.peering_name, ours.namespaces)
     settings.execution.max_workers = kube.WORKERS
     # Stalls are noticed: watches end server-side every 5 minutes and client-side soon
     # after; a stream with no event or bookmark for 70 s is reconnected (kopf's default).

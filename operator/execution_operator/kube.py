@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any, Final
 
 from kubernetes import client, config
@@ -70,7 +69,7 @@ def _core() -> Any:
     return client.CoreV1Api(api())
 
 
-def _custom() -> Any:
+def custom_api() -> Any:
     return client.CustomObjectsApi(api())
 
 
@@ -90,7 +89,7 @@ def is_status(exc: BaseException, *codes: int) -> bool:
 
 def get_execution(namespace: str, name: str) -> Body | None:
     try:
-        body: Body = _custom().get_namespaced_custom_object(
+        body: Body = custom_api().get_namespaced_custom_object(
             models.GROUP, models.VERSION, namespace, models.PLURAL, name
         )
     except ApiException as exc:
@@ -104,7 +103,7 @@ def patch_execution_status(execution: Body, status: dict[str, Any]) -> Body:
     """Merge-patch the status, failing with 409 if the Execution changed since it was read."""
     meta = execution["metadata"]
     patch = {"metadata": {"resourceVersion": meta["resourceVersion"]}, "status": status}
-    body: Body = _custom().patch_namespaced_custom_object_status(
+    body: Body = custom_api().patch_namespaced_custom_object_status(
         models.GROUP, models.VERSION, meta["namespace"], models.PLURAL, meta["name"], patch
     )
     return body
@@ -113,7 +112,7 @@ def patch_execution_status(execution: Body, status: dict[str, Any]) -> Body:
 def delete_execution(execution: Body) -> None:
     meta = execution["metadata"]
     try:
-        _custom().delete_namespaced_custom_object(
+        custom_api().delete_namespaced_custom_object(
             models.GROUP,
             models.VERSION,
             meta["namespace"],
@@ -286,38 +285,3 @@ def post_event(execution: Mapping[str, Any], kind: str, reason: str, message: st
     }
     core = _core()
     core.create_namespaced_event(meta["namespace"], event)
-
-
-PEERING_GROUP, PEERING_VERSION = "kopf.dev", "v1"
-
-
-def ensure_peering_objects(name: str, namespaces: tuple[str, ...]) -> None:
-    """The peering object(s) kopf's replicas meet in (kopf only patches them)."""
-    body = {"apiVersion": f"{PEERING_GROUP}/{PEERING_VERSION}", "metadata": {"name": name}}
-    if not namespaces:
-        _exists_ok(
-            lambda: _custom().create_cluster_custom_object(
-                PEERING_GROUP,
-                PEERING_VERSION,
-                "clusterkopfpeerings",
-                {**body, "kind": "ClusterKopfPeering"},
-            )
-        )
-    for namespace in namespaces:
-        if "*" in namespace or namespace.startswith("!"):
-            continue  # a pattern: its namespaces need their KopfPeering made beforehand
-        _exists_ok(partial(_create_kopf_peering, namespace, {**body, "kind": "KopfPeering"}))
-
-
-def _create_kopf_peering(namespace: str, body: Body) -> object:
-    return _custom().create_namespaced_custom_object(
-        PEERING_GROUP, PEERING_VERSION, namespace, "kopfpeerings", body
-    )
-
-
-def _exists_ok(create: Callable[[], object]) -> None:
-    try:
-        create()
-    except ApiException as exc:
-        if exc.status != 409:
-            raise
