@@ -3,7 +3,7 @@
 The fake keeps Executions, Pods and ConfigMaps as plain dicts and behaves like
 the API server where the controller depends on it: conditional status writes
 (409 on a stale resourceVersion), merge-patch semantics (None deletes a key), a
-status that must fit `models.ExecutionStatus`, 409 on creating a name that
+status that must fit `status_model.ExecutionStatus`, 409 on creating a name that
 exists (then adoption by controller owner), and 404 → None on reads. Failures
 are injected per call name.
 """
@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from execution_operator import kube, models, naming
+from execution_operator import kube, models, naming, status_model
 from execution_operator.builders import CONTAINER_NAME
 from execution_operator.podview import format_time
 from execution_runner import protocol
@@ -198,7 +198,7 @@ class FakeCluster:
         current = copy.deepcopy(stored.get("status") or {})
         _merge(current, status)
         # Like the API server's schema: every status written must fit the model.
-        models.ExecutionStatus.model_validate(current)
+        status_model.ExecutionStatus.model_validate(current)
         stored["status"] = current
         stored["metadata"]["resourceVersion"] = self._next_version()
         return copy.deepcopy(stored)
