@@ -118,12 +118,20 @@ class Wakeups:
 
 
 class Background:
-    """Runs calls one at a time on a thread of its own, so callers never wait on them."""
+    """Runs calls on threads of its own, so callers never wait on them."""
 
-    def __init__(self, name: str, limit: int = 10_000) -> None:
+    def __init__(self, name: str, *, threads: int = 1, limit: int = 10_000) -> None:
         self._queue: queue.Queue[Callable[[], None]] = queue.Queue(maxsize=limit)
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"{name}-{n}", daemon=True)
+            for n in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def __len__(self) -> int:
+        """Calls waiting for a thread."""
+        return self._queue.qsize()
 
     def submit(self, call: Callable[[], None]) -> None:
         try:
@@ -138,3 +146,9 @@ class Background:
                 call()
             except Exception:
                 logger.exception("background call failed")
+            finally:
+                self._queue.task_done()
+
+    def join(self) -> None:
+        """Wait until every call submitted so far has run."""
+        self._queue.join()

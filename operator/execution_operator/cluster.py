@@ -42,8 +42,15 @@ class Cluster(Protocol):
     def read_log_tail(self, namespace: str, name: str, container: str, max_bytes: int) -> str: ...
 
     def post_event(
-        self, execution: Mapping[str, Any], kind: str, reason: str, message: str
-    ) -> None: ...
+        self,
+        execution: Mapping[str, Any],
+        kind: str,
+        reason: str,
+        message: str,
+        at: datetime | None = None,
+    ) -> None:
+        """An Event on the Execution, stamped `at` (default: now)."""
+        ...
 
 
 class KubeCluster:
@@ -74,9 +81,14 @@ class KubeCluster:
         return kube.read_log_tail(namespace, name, container, max_bytes)
 
     def post_event(
-        self, execution: Mapping[str, Any], kind: str, reason: str, message: str
+        self,
+        execution: Mapping[str, Any],
+        kind: str,
+        reason: str,
+        message: str,
+        at: datetime | None = None,
     ) -> None:
-        kube.post_event(execution, kind, reason, message)
+        kube.post_event(execution, kind, reason, message, at)
 
 
 class Clock(Protocol):

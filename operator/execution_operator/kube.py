@@ -50,9 +50,9 @@ def api() -> client.ApiClient:
         return _api
 
 
-# kopf's worker threads (handlers set max_workers to it) plus the wake-up and Event
-# threads: with fewer pooled connections, urllib3 discards the extra ones and every
-# later call pays a new TLS handshake.
+# kopf's worker threads (handlers set max_workers to it) plus the wake-up thread and
+# the three Event threads: with fewer pooled connections, urllib3 discards the extra
+# ones and every later call pays a new TLS handshake.
 WORKERS: Final = 16
 API_CONNECTIONS: Final = WORKERS + 4
 
@@ -258,10 +258,16 @@ def read_log_tail(namespace: str, name: str, container: str, max_bytes: int) -> 
     return bytes(response.data).decode("utf-8", errors="replace")
 
 
-def post_event(execution: Mapping[str, Any], kind: str, reason: str, message: str) -> None:
-    """A Kubernetes Event on the Execution (what `kubectl describe exe` shows)."""
+def post_event(
+    execution: Mapping[str, Any],
+    kind: str,
+    reason: str,
+    message: str,
+    at: datetime | None = None,
+) -> None:
+    """A Kubernetes Event on the Execution (what `kubectl describe exe` shows), of time `at`."""
     meta = execution["metadata"]
-    now = datetime.now(UTC)
+    now = at or datetime.now(UTC)
     event = {
         "apiVersion": "v1",
         "kind": "Event",

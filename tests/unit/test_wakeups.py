@@ -7,7 +7,7 @@ import time
 from collections.abc import Hashable, Iterator
 
 import pytest
-from execution_operator.background import Wakeups
+from execution_operator.background import Background, Wakeups
 
 from tests.support.waiting import wait_until
 from tests.unit.controller.fake import FakeClock
@@ -86,3 +86,32 @@ def test_a_superseded_ask_fires_only_once() -> None:
     clock.advance(31)
     assert heap.take_due() == ("k", None)
     assert heap.take_due() == (None, None)
+
+
+def test_background_calls_run_on_several_threads_without_blocking_the_caller() -> None:
+    events = Background("test-events", threads=3)
+    running = threading.Semaphore(0)
+    release = threading.Event()
+
+    def slow_post() -> None:
+        running.release()
+        release.wait(10)
+
+    for _ in range(4):
+        events.submit(slow_post)  # returns at once
+    for _ in range(3):  # three run at the same time; the fourth waits its turn
+        assert running.acquire(timeout=5)
+    assert not running.acquire(timeout=0.2)
+    release.set()
+    assert running.acquire(timeout=5)
+    events.join()
+    assert len(events) == 0
+
+
+def test_a_failing_background_call_does_not_stop_the_others() -> None:
+    events = Background("test-failing")
+    done: list[int] = []
+    events.submit(lambda: 1 / 0)  # type: ignore[func-returns-value]
+    events.submit(lambda: done.append(1))
+    events.join()
+    assert done == [1]

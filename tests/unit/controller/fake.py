@@ -246,6 +246,11 @@ class FakeCluster:
         return self.logs[name][-max_bytes:]
 
     def post_event(
-        self, execution: Mapping[str, Any], kind: str, reason: str, message: str
+        self,
+        execution: Mapping[str, Any],
+        kind: str,
+        reason: str,
+        message: str,
+        at: datetime | None = None,
     ) -> None:
         self.events.append((kind, reason, message))
