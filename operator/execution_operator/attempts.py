@@ -148,7 +148,8 @@ class Attempts:
                 self._writer.finish(execution, outcome, now)
             return
         if created:
-            self._echoes.wrote(("Pod", meta["namespace"], pod["metadata"]["name"]), None)
+            owner = (meta["namespace"], meta["name"])
+            self._echoes.wrote(owner, ("Pod", meta["namespace"], pod["metadata"]["name"]), None)
             metrics.instruments().pod_creation.record(self._clock.monotonic() - started)
             logger.info("%s/%s: attempt %d started", meta["namespace"], meta["name"], attempt)
         deadline = now.timestamp() + spec.start_deadline_seconds

@@ -110,10 +110,13 @@ class Controller:
         """
         key = (namespace, name)
         if hint is not None:
-            self.echoes.event(("Pod", namespace, hint.name), None)
-        elif version is not None and self.echoes.event((models.KIND, namespace, name), version):
+            self.echoes.event(key, ("Pod", namespace, hint.name), None)
+        elif version is not None and self.echoes.event(
+            key, (models.KIND, namespace, name), version
+        ):
             return
         with self.steps.step(key):
+            self.echoes.begin(key)
             try:
                 active = self._reconcile(namespace, name, hint)
             except Exception:
@@ -121,6 +124,8 @@ class Controller:
                 # backing off (with jitter, so many failing Executions spread out).
                 self._schedule(key, self._wall() + self.steps.failed(key))
                 raise
+            finally:
+                self.echoes.end(key)
             self.steps.succeeded(key)
         if active:  # a safety net for a missed watch event
             self._schedule(key, self._wall() + RESYNC_SECONDS)

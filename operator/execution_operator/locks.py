@@ -22,6 +22,11 @@ class KeyedLocks:
         with self._guard:
             return len(self._entries)
 
+    def users(self, key: Hashable) -> int:
+        """Threads holding or waiting for `key`'s lock."""
+        with self._guard:
+            return self._entries.get(key, (None, 0))[1]
+
     @contextmanager
     def hold(self, key: Hashable) -> Iterator[None]:
         with self._guard:

@@ -47,6 +47,10 @@ class StepTracker:
                 with self._guard:
                     del self._running[key]
 
+    def waiting(self, key: Key) -> int:
+        """Steps of `key` waiting for the one that runs."""
+        return max(0, self._locks.users(key) - 1)
+
     def failed(self, key: Key) -> float:
         """Another failed step of `key`: the seconds to wait before the next (jittered)."""
         with self._guard:

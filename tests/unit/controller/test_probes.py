@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import kopf
 import pytest
 from execution_operator import handlers, naming
 from execution_operator.controller import PodHint
+
+from tests.support.waiting import wait_until
 
 from .conftest import Harness
 
@@ -63,3 +68,33 @@ def test_the_watch_probe_says_how_many_writes_await_their_events(harness: Harnes
     harness.reconcile("hello")
     harness.clock.advance(3)
     assert handlers.watches_alive(memo=harness.memo()) == "2 writes awaiting, oldest 3s"
+
+
+def test_a_write_whose_event_beats_its_response_is_not_awaited(harness: Harness) -> None:
+    """The watch can deliver a write's event before the writer has noted the write."""
+    harness.cluster.apply("hello")
+    patch = harness.cluster.patch_execution_status
+    events: list[threading.Thread] = []
+
+    def patch_then_deliver_its_event(execution: Any, status: Any) -> Any:
+        written = patch(execution, status)
+        version = written["metadata"]["resourceVersion"]
+        event = threading.Thread(
+            target=harness.controller.reconcile, args=("ns", "hello"), kwargs={"version": version}
+        )
+        event.start()
+        events.append(event)
+        # The event is noted and its reconcile waits for this step's lock.
+        assert wait_until(lambda: harness.controller.steps.waiting(("ns", "hello")) == 1)
+        return written
+
+    harness.cluster.patch_execution_status = patch_then_deliver_its_event  # type: ignore[method-assign]
+    harness.reconcile("hello")
+    for event in events:
+        event.join(5)
+    harness.cluster.patch_execution_status = patch  # type: ignore[method-assign]
+    pod = naming.execution_object_name(harness.cluster.execution("hello"), 1)
+    harness.controller.reconcile("ns", "hello", PodHint(pod, harness.cluster.pod(pod)))
+    assert len(harness.controller.echoes) == 0
+    harness.clock.advance(handlers.WATCH_STUCK_SECONDS + 1)
+    assert handlers.watches_alive(memo=harness.memo()) == "ok"
