@@ -27,7 +27,7 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    from . import handlers  # noqa: F401, PLC0415 - registering the handlers is the import
+    from . import handlers  # noqa: PLC0415 - registering the handlers is the import
 
     kopf.run(
         clusterwide=not settings.namespaces,
@@ -36,6 +36,7 @@ def main() -> None:
         priority=settings.peering_priority,
         # A name makes kopf insist on the peering CRD; give it only when peering is on.
         peering_name=settings.peering_name if settings.peering else None,
+        memo=kopf.Memo({handlers.SETTINGS: settings}),
         liveness_endpoint=(
             f"http://{settings.listen_address}:{settings.liveness_port}/healthz"
             if settings.liveness_port

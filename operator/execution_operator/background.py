@@ -13,8 +13,9 @@ import itertools
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable, Hashable
+
+from .cluster import SYSTEM_CLOCK, Clock
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +27,18 @@ class Wakeups:
     the monotonic clock, so a clock step cannot fire or delay them all at once.
     """
 
-    def __init__(self, callback: Callable[[Hashable], None]) -> None:
+    def __init__(
+        self,
+        callback: Callable[[Hashable], None],
+        *,
+        clock: Clock = SYSTEM_CLOCK,
+        paused: Callable[[], bool] = lambda: False,
+    ) -> None:
         self._callback = callback
+        self._clock = clock
+        # While this replica is paused (peering), due keys are dropped: the active
+        # replica has them too, from its own watch events.
+        self._paused = paused
         self._busy_since: float | None = None
         self._heap: list[tuple[float, int, Hashable]] = []
         self._due: dict[Hashable, float] = {}
@@ -49,11 +60,11 @@ class Wakeups:
         if not self._thread.is_alive():
             return float("inf") if not self._stopped else None
         busy = self._busy_since
-        return None if busy is None else time.monotonic() - busy
+        return None if busy is None else self._clock.monotonic() - busy
 
     def at(self, key: Hashable, when: float) -> None:
         """Wake `key` at wall-clock time `when` (like time.time()); an earlier ask wins."""
-        when = time.monotonic() + (when - time.time())
+        when = self._clock.monotonic() + (when - self._clock.now().timestamp())
         with self._cond:
             if key in self._due and self._due[key] <= when:
                 return
@@ -61,41 +72,66 @@ class Wakeups:
             heapq.heappush(self._heap, (when, next(self._counter), key))
             self._cond.notify()
 
-    def _next_due(self) -> Hashable | None:
+    def __len__(self) -> int:
         with self._cond:
-            while not self._stopped:
-                if not self._heap:
-                    self._cond.wait()
-                    continue
+            return len(self._due)
+
+    def take_due(self) -> tuple[Hashable | None, float | None]:
+        """A due key (popped), else None and the seconds until the next (None: nothing)."""
+        with self._cond:
+            while self._heap:
                 when, _, key = self._heap[0]
-                delay = when - time.monotonic()
+                delay = when - self._clock.monotonic()
                 if delay > 0:
-                    self._cond.wait(timeout=delay)
-                    continue
+                    return None, delay
                 heapq.heappop(self._heap)
                 if self._due.get(key) == when:  # else superseded by an earlier ask
                     del self._due[key]
+                    return key, None
+            return None, None
+
+    def fire(self, key: Hashable) -> None:
+        """Call back for `key` unless paused; a failure is logged, never raised."""
+        if self._paused():
+            logger.info("paused (peering): wake-up of %s left to the active replica", key)
+            return
+        self._busy_since = self._clock.monotonic()
+        try:
+            self._callback(key)
+        except Exception:
+            logger.exception("wake-up of %s failed", key)
+        finally:
+            self._busy_since = None
+
+    def _next_due(self) -> Hashable | None:
+        with self._cond:
+            while not self._stopped:
+                key, delay = self.take_due()
+                if key is not None:
                     return key
+                self._cond.wait(timeout=delay)
             return None
 
     def _loop(self) -> None:
         while (key := self._next_due()) is not None:
-            self._busy_since = time.monotonic()
-            try:
-                self._callback(key)
-            except Exception:
-                logger.exception("wake-up of %s failed", key)
-            finally:
-                self._busy_since = None
+            self.fire(key)
 
 
 class Background:
-    """Runs calls one at a time on a thread of its own, so callers never wait on them."""
+    """Runs calls on threads of its own, so callers never wait on them."""
 
-    def __init__(self, name: str, limit: int = 10_000) -> None:
+    def __init__(self, name: str, *, threads: int = 1, limit: int = 10_000) -> None:
         self._queue: queue.Queue[Callable[[], None]] = queue.Queue(maxsize=limit)
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"{name}-{n}", daemon=True)
+            for n in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def __len__(self) -> int:
+        """Calls waiting for a thread."""
+        return self._queue.qsize()
 
     def submit(self, call: Callable[[], None]) -> None:
         try:
@@ -110,3 +146,9 @@ class Background:
                 call()
             except Exception:
                 logger.exception("background call failed")
+            finally:
+                self._queue.task_done()
+
+    def join(self) -> None:
+        """Wait until every call submitted so far has run."""
+        self._queue.join()

@@ -12,7 +12,7 @@ from typing import Any, Final
 
 import yaml
 
-from . import models
+from . import models, status_model
 
 CRD_NAME: Final = f"{models.PLURAL}.{models.GROUP}"
 HEADER: Final = (
@@ -94,7 +94,7 @@ def _inline(node: Schema, defs: dict[str, Schema]) -> Schema:
 
 def _root_schema() -> Schema:
     spec = structural_schema(models.ExecutionSpec)
-    status = structural_schema(models.ExecutionStatus)
+    status = structural_schema(status_model.ExecutionStatus)
     return {
         "type": "object",
         "description": "One run of one piece of Python code in a short-lived pod.",

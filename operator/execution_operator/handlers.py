@@ -9,49 +9,102 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import kopf
 from kubernetes import client
 
-from . import controller, kube, metrics, models, naming
+from . import controller, kube, metrics, models, naming, peering
 from .background import Background, Wakeups
+from .cluster import KubeCluster
+from .pause import PeeringPause
 from .settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
-_state: dict[str, Any] = {}
+
+@dataclass
+class Runtime:
+    """The operator's state, kept in kopf's memo (one per operator process)."""
+
+    settings: Settings
+    controller: controller.Controller
+    wakeups: Wakeups
+    # Held so the lazily imported API classes stay imported.
+    api_classes: tuple[type, ...] = ()
+    # True while kopf's peering has this replica paused.
+    paused: Callable[[], bool] = lambda: False
 
 
-def _controller() -> controller.Controller:
-    ctl: controller.Controller = _state["controller"]
-    return ctl
+RUNTIME = "runtime"  # the memo key
+SETTINGS = "settings"  # the memo key main() fills, so settings are loaded once
+
+
+def _runtime(memo: kopf.Memo) -> Runtime:
+    runtime: Runtime = memo[RUNTIME]
+    return runtime
 
 
 POD_SELECTOR = f"{naming.UID_LABEL},{naming.MANAGED_BY_LABEL}={naming.MANAGED_BY}"
 # A wake-up (one reconcile) takes well under a second; API calls time out in 30 s.
 WAKEUPS_STUCK_SECONDS = 120.0
+# One thread posted ~3 Events per Execution too slowly for a burst of 100 (66 queued).
+EVENT_THREADS = 3
+# Every API call times out in 30 s; a step makes a handful, a few more on conflicts.
+STEP_STUCK_SECONDS = 300.0
 
 
-@kopf.on.probe(id="wakeups")
-def wakeups_alive(**_: Any) -> str:
-    """Fails the liveness endpoint when deadlines, TTLs and retries stopped firing."""
-    wakeups: Wakeups | None = _state.get("wakeups")
-    stuck = wakeups.stuck_for() if wakeups is not None else None
-    if stuck is not None and stuck > WAKEUPS_STUCK_SECONDS:
-        raise kopf.PermanentError(f"the wake-up thread has been stuck for {stuck:.0f}s")
+def _alive(stuck: float | None, limit: float, what: str) -> str:
+    if stuck is not None and stuck > limit:
+        raise kopf.PermanentError(f"{what} for {stuck:.0f}s")
     return "ok"
 
 
+@kopf.on.probe(id="wakeups")
+def wakeups_alive(memo: kopf.Memo, **_: Any) -> str:
+    """Fails the liveness endpoint when deadlines, TTLs and retries stopped firing."""
+    runtime: Runtime | None = memo.get(RUNTIME)
+    stuck = runtime.wakeups.stuck_for() if runtime is not None else None
+    return _alive(stuck, WAKEUPS_STUCK_SECONDS, "the wake-up thread has been stuck")
+
+
+@kopf.on.probe(id="steps")
+def steps_alive(memo: kopf.Memo, **_: Any) -> str:
+    """Fails the liveness endpoint when a worker hangs inside one Execution's step."""
+    runtime: Runtime | None = memo.get(RUNTIME)
+    stuck = runtime.controller.stuck_for() if runtime is not None else None
+    return _alive(stuck, STEP_STUCK_SECONDS, "a reconcile step has been running")
+
+
+# Our writes come back through the watches within seconds; kopf reconnects a silent
+# stream after 70 s (settings.watching.inactivity_timeout) and relists after a 410.
+WATCH_STUCK_SECONDS = 180.0
+
+
+@kopf.on.probe(id="watches")
+def watches_alive(memo: kopf.Memo, **_: Any) -> str:
+    """Fails the liveness endpoint when the watches stopped bringing our own changes back."""
+    runtime: Runtime | None = memo.get(RUNTIME)
+    if runtime is None or runtime.paused():  # a paused replica does not watch
+        return "ok"
+    echoes = runtime.controller.echoes
+    waited = echoes.oldest()
+    _alive(waited, WATCH_STUCK_SECONDS, "the watches have not shown a write")
+    # Healthy either way; "ok" says every write has come back.
+    return "ok" if waited is None else f"{len(echoes)} writes awaiting, oldest {waited:.0f}s"
+
+
 @kopf.on.startup()
-def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
-    ours: Settings = load_settings(os.environ)
+def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    ours: Settings = memo.get(SETTINGS) or load_settings(os.environ)
     settings.peering.standalone = not ours.peering
     settings.peering.name = ours.peering_name
     if ours.peering:
-        kube.ensure_peering_objects(ours.peering_name, ours.namespaces)
-    settings.execution.max_workers = 16
+        peering.ensure_peering_objects(ours.peering_name, ours.namespaces)
+    settings.execution.max_workers = kube.WORKERS
     # Our resources are known at start: no cluster-wide CRD watch, which would need a
     # ClusterRole on CRDs (install the CRD before the operator, as the chart does).
     settings.scanning.disabled = True
@@ -71,39 +124,54 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
 
     def wake(key: Hashable) -> None:
         namespace, name = str(key[0]), str(key[1])  # type: ignore[index]
-        _controller().reconcile(namespace, name)
+        ctl.reconcile(namespace, name)
 
-    wakeups = Wakeups(wake)
-    _state["wakeups"] = wakeups
+    pause = PeeringPause().install()
+    wakeups = Wakeups(wake, paused=pause)
+    cluster = KubeCluster()
     # Posting an Event can take a second on a busy API server: never on the way to a pod.
-    events = Background("events")
+    # A few threads keep up with a burst; each Event keeps the time of its transition.
+    events = Background("events", threads=EVENT_THREADS)
 
     def post_event(execution: Mapping[str, Any], kind: str, reason: str, message: str) -> None:
-        events.submit(lambda: kube.post_event(execution, kind, reason, message))
+        at = datetime.now(UTC)
+        events.submit(lambda: cluster.post_event(execution, kind, reason, message, at))
 
-    _state["controller"] = controller.Controller(ours, post_event, wakeups.at)
+    ctl = controller.Controller(ours, cluster, wakeups.at, post_event=post_event)
     kube.api()
     # The API classes import lazily (1-2 s on a busy machine, under the import lock
     # every worker then waits on): import them now, not on the first Execution.
-    _state["api_classes"] = (client.CoreV1Api, client.CustomObjectsApi)
+    memo[RUNTIME] = Runtime(
+        ours, ctl, wakeups, (client.CoreV1Api, client.CustomObjectsApi), paused=pause
+    )
     wakeups.start()
     logger.info("execution-operator started; runner image %s", ours.runner_image)
 
 
 @kopf.on.cleanup()
-def stop(**_: Any) -> None:
-    wakeups: Wakeups | None = _state.get("wakeups")
-    if wakeups is not None:
-        wakeups.stop()
+def stop(memo: kopf.Memo, **_: Any) -> None:
+    runtime: Runtime | None = memo.get(RUNTIME)
+    if runtime is not None:
+        runtime.wakeups.stop()
 
 
 @kopf.on.event(models.GROUP, models.VERSION, models.PLURAL)
-def execution_changed(type: str, name: str, namespace: str | None, uid: str, **_: Any) -> None:
+def execution_changed(
+    *,
+    type: str,
+    body: kopf.Body,
+    name: str,
+    namespace: str | None,
+    uid: str,
+    memo: kopf.Memo,
+    **_: Any,
+) -> None:
     assert namespace is not None  # Executions are namespaced
+    ctl = _runtime(memo).controller
     if type == "DELETED":
-        _controller().forget(namespace, name, uid)
+        ctl.forget(namespace, name, uid)
         return
-    _controller().reconcile(namespace, name)
+    ctl.reconcile(namespace, name, version=body.metadata.get("resourceVersion"))
 
 
 @kopf.on.event(
@@ -112,7 +180,9 @@ def execution_changed(type: str, name: str, namespace: str | None, uid: str, **_
     "pods",
     labels={naming.UID_LABEL: kopf.PRESENT, naming.MANAGED_BY_LABEL: naming.MANAGED_BY},
 )
-def pod_changed(type: str, body: kopf.Body, name: str, namespace: str | None, **_: Any) -> None:
+def pod_changed(
+    type: str, body: kopf.Body, name: str, namespace: str | None, memo: kopf.Memo, **_: Any
+) -> None:
     assert namespace is not None
     owners = [
         ref["name"]
@@ -122,4 +192,4 @@ def pod_changed(type: str, body: kopf.Body, name: str, namespace: str | None, **
     if not owners:
         return
     pod = None if type == "DELETED" else dict(body)
-    _controller().reconcile(namespace, owners[0], controller.PodHint(name, pod))
+    _runtime(memo).controller.reconcile(namespace, owners[0], controller.PodHint(name, pod))

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from functools import partial
 from typing import Any, Final
 
 from kubernetes import client, config
@@ -47,8 +46,22 @@ def api() -> client.ApiClient:
                 loader.load_incluster_config()
             except config.ConfigException:
                 loader.load_kube_config()
-            _api = _BoundedApiClient()
+            _api = _BoundedApiClient(configuration())
         return _api
+
+
+# kopf's worker threads (handlers set max_workers to it) plus the wake-up thread and
+# the three Event threads: with fewer pooled connections, urllib3 discards the extra
+# ones and every later call pays a new TLS handshake.
+WORKERS: Final = 16
+API_CONNECTIONS: Final = WORKERS + 4
+
+
+def configuration() -> client.Configuration:
+    """The loaded client configuration, with a connection per thread that calls the API."""
+    loaded: client.Configuration = client.Configuration.get_default_copy()
+    loaded.connection_pool_maxsize = API_CONNECTIONS
+    return loaded
 
 
 # Typed as Any: the client takes and returns plain dicts where its stubs say models.
@@ -56,7 +69,7 @@ def _core() -> Any:
     return client.CoreV1Api(api())
 
 
-def _custom() -> Any:
+def custom_api() -> Any:
     return client.CustomObjectsApi(api())
 
 
@@ -76,7 +89,7 @@ def is_status(exc: BaseException, *codes: int) -> bool:
 
 def get_execution(namespace: str, name: str) -> Body | None:
     try:
-        body: Body = _custom().get_namespaced_custom_object(
+        body: Body = custom_api().get_namespaced_custom_object(
             models.GROUP, models.VERSION, namespace, models.PLURAL, name
         )
     except ApiException as exc:
@@ -90,7 +103,7 @@ def patch_execution_status(execution: Body, status: dict[str, Any]) -> Body:
     """Merge-patch the status, failing with 409 if the Execution changed since it was read."""
     meta = execution["metadata"]
     patch = {"metadata": {"resourceVersion": meta["resourceVersion"]}, "status": status}
-    body: Body = _custom().patch_namespaced_custom_object_status(
+    body: Body = custom_api().patch_namespaced_custom_object_status(
         models.GROUP, models.VERSION, meta["namespace"], models.PLURAL, meta["name"], patch
     )
     return body
@@ -99,7 +112,7 @@ def patch_execution_status(execution: Body, status: dict[str, Any]) -> Body:
 def delete_execution(execution: Body) -> None:
     meta = execution["metadata"]
     try:
-        _custom().delete_namespaced_custom_object(
+        custom_api().delete_namespaced_custom_object(
             models.GROUP,
             models.VERSION,
             meta["namespace"],
@@ -144,15 +157,28 @@ class RefusedError(Exception):
         self.message = message
 
 
-def _permanent_refusal(exc: ApiException) -> str | None:
-    """The API's message when `exc` will not change on retry; None when it may."""
-    if exc.status is None or not 400 <= exc.status < 500 or exc.status in (409, 429):
-        return None
+def _api_message(exc: ApiException) -> str:
+    """The API server's own message for a refused call (else the HTTP reason)."""
     try:
         body = json.loads(exc.body or "{}")
     except ValueError:
         body = {}
-    message = str((body.get("message") if isinstance(body, dict) else None) or exc.reason or "")
+    return str((body.get("message") if isinstance(body, dict) else None) or exc.reason or "")
+
+
+def describe_error(exc: BaseException) -> str:
+    """A failed call in one clause, e.g. `HTTP 503: etcdserver: request timed out`."""
+    if isinstance(exc, ApiException):
+        message = _api_message(exc)
+        return f"HTTP {exc.status}: {message}" if message else f"HTTP {exc.status}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _permanent_refusal(exc: ApiException) -> str | None:
+    """The API's message when `exc` will not change on retry; None when it may."""
+    if exc.status is None or not 400 <= exc.status < 500 or exc.status in (409, 429):
+        return None
+    message = _api_message(exc)
     # A full ResourceQuota frees up as other pods finish: retried, like a Job's pods.
     if exc.status == 403 and "exceeded quota" in message:
         return None
@@ -232,10 +258,16 @@ def read_log_tail(namespace: str, name: str, container: str, max_bytes: int) -> 
     return bytes(response.data).decode("utf-8", errors="replace")
 
 
-def post_event(execution: Mapping[str, Any], kind: str, reason: str, message: str) -> None:
-    """A Kubernetes Event on the Execution (what `kubectl describe exe` shows)."""
+def post_event(
+    execution: Mapping[str, Any],
+    kind: str,
+    reason: str,
+    message: str,
+    at: datetime | None = None,
+) -> None:
+    """A Kubernetes Event on the Execution (what `kubectl describe exe` shows), of time `at`."""
     meta = execution["metadata"]
-    now = datetime.now(UTC)
+    now = at or datetime.now(UTC)
     event = {
         "apiVersion": "v1",
         "kind": "Event",
@@ -259,38 +291,3 @@ def post_event(execution: Mapping[str, Any], kind: str, reason: str, message: st
     }
     core = _core()
     core.create_namespaced_event(meta["namespace"], event)
-
-
-PEERING_GROUP, PEERING_VERSION = "kopf.dev", "v1"
-
-
-def ensure_peering_objects(name: str, namespaces: tuple[str, ...]) -> None:
-    """The peering object(s) kopf's replicas meet in (kopf only patches them)."""
-    body = {"apiVersion": f"{PEERING_GROUP}/{PEERING_VERSION}", "metadata": {"name": name}}
-    if not namespaces:
-        _exists_ok(
-            lambda: _custom().create_cluster_custom_object(
-                PEERING_GROUP,
-                PEERING_VERSION,
-                "clusterkopfpeerings",
-                {**body, "kind": "ClusterKopfPeering"},
-            )
-        )
-    for namespace in namespaces:
-        if "*" in namespace or namespace.startswith("!"):
-            continue  # a pattern: its namespaces need their KopfPeering made beforehand
-        _exists_ok(partial(_create_kopf_peering, namespace, {**body, "kind": "KopfPeering"}))
-
-
-def _create_kopf_peering(namespace: str, body: Body) -> object:
-    return _custom().create_namespaced_custom_object(
-        PEERING_GROUP, PEERING_VERSION, namespace, "kopfpeerings", body
-    )
-
-
-def _exists_ok(create: Callable[[], object]) -> None:
-    try:
-        create()
-    except ApiException as exc:
-        if exc.status != 409:
-            raise

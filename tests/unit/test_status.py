@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from execution_operator import status
+from execution_operator import outcomes, results, status
+from execution_operator.podview import PodView, parse_time
 from execution_operator.validation import parse_spec
 from execution_runner import protocol
 
@@ -57,8 +58,21 @@ def _summary(reason: str, **more: Any) -> dict[str, Any]:
     }
 
 
-def _classify(pod: dict[str, Any] | None, **spec: Any) -> status.Outcome:
-    return status.classify_pod(_execution(**spec), pod, NOW)
+def _classify(pod: dict[str, Any] | None, now: datetime = NOW, **spec: Any) -> outcomes.Outcome:
+    return outcomes.classify(parse_spec(_execution(**spec)), _view(pod), now)
+
+
+def _view(pod: dict[str, Any] | None) -> PodView | None:
+    return PodView.of(pod) if pod is not None else None
+
+
+def _update(
+    pod: dict[str, Any] | None, result: results.ResultRead | None = None
+) -> status.StatusUpdate:
+    execution = _execution()
+    return status.status_for_pod(
+        execution, parse_spec(execution), _view(pod), attempt=1, now=NOW, result=result
+    )
 
 
 # --- pending and running ---
@@ -111,13 +125,13 @@ def test_image_pull_errors_wait_for_the_start_deadline_then_name_the_image() -> 
 def test_a_pod_running_long_past_its_timeout_is_lost_with_its_node() -> None:
     pod = _pod("Running", {"running": {"startedAt": CREATED}})
     later = NOW + timedelta(seconds=200)
-    lost = status.classify_pod(_execution(timeoutSeconds=1), pod, later)
+    lost = _classify(pod, later, timeoutSeconds=1)
     assert (lost.phase, lost.reason, lost.retryable) == ("Failed", "NodeLost", True)
-    assert status.classify_pod(_execution(timeoutSeconds=3600), pod, later).phase == "Running"
-    deadline = status.running_deadline(parse_spec(_execution(timeoutSeconds=30)), pod)
+    assert _classify(pod, later, timeoutSeconds=3600).phase == "Running"
+    deadline = outcomes.running_deadline(parse_spec(_execution(timeoutSeconds=30)), PodView.of(pod))
     assert deadline is not None
-    assert deadline - status.parse_time(CREATED) == timedelta(
-        seconds=30 + protocol.DEFAULT_KILL_GRACE_SECONDS + status.NODE_LOST_MARGIN_SECONDS
+    assert deadline - parse_time(CREATED) == timedelta(
+        seconds=30 + protocol.DEFAULT_KILL_GRACE_SECONDS + outcomes.NODE_LOST_MARGIN_SECONDS
     )
 
 
@@ -195,25 +209,25 @@ def _completed_pod(value: Any) -> dict[str, Any]:
 
 def test_read_result_finds_and_verifies_the_framed_line() -> None:
     pod = _completed_pod({"answer": 42})
-    assert status.needs_result(pod)
-    term = status.termination_message(pod)
+    assert PodView.of(pod).has_result
+    term = PodView.of(pod).termination
     log = "a log line\n" + protocol.frame_result({"answer": 42}) + "\n"
-    assert status.read_result(log, term) == status.ResultRead(value={"answer": 42})
-    assert status.read_result("no result here", term).problem
+    assert results.read_result(log, term) == results.ResultRead(value={"answer": 42})
+    assert results.read_result("no result here", term).problem
     tampered = protocol.frame_result({"answer": 41})
-    assert "sha256" in (status.read_result(tampered, term).problem or "")
+    assert "sha256" in (results.read_result(tampered, term).problem or "")
 
 
 def test_read_result_carries_the_framed_error() -> None:
     error = {"type": "ValueError", "message": "bad", "traceback": "Traceback ..."}
-    read = status.read_result(protocol.frame_result(None, error), None)
+    read = results.read_result(protocol.frame_result(None, error), None)
     assert read.error == error
 
 
 def test_succeeded_status_has_result_code_metrics_and_conditions() -> None:
     pod = _completed_pod([1, 2])
-    read = status.read_result(protocol.frame_result([1, 2]), status.termination_message(pod))
-    update = status.status_for_pod(_execution(), pod, attempt=1, now=NOW, result=read)
+    read = results.read_result(protocol.frame_result([1, 2]), PodView.of(pod).termination)
+    update = _update(pod, read)
     patch = update.patch
     assert update.outcome.phase == "Succeeded"
     assert patch["phase"] == "Succeeded"
@@ -240,9 +254,7 @@ def test_succeeded_status_has_result_code_metrics_and_conditions() -> None:
 
 def test_completed_without_a_verified_result_is_a_runner_error() -> None:
     pod = _completed_pod(1)
-    update = status.status_for_pod(
-        _execution(), pod, attempt=1, now=NOW, result=status.ResultRead(problem="missing")
-    )
+    update = _update(pod, results.ResultRead(problem="missing"))
     assert (update.patch["reason"], update.patch["code"]) == ("RunnerError", 500)
     assert "missing" in update.patch["message"]
     assert update.patch["result"] is None
@@ -251,7 +263,7 @@ def test_completed_without_a_verified_result_is_a_runner_error() -> None:
 def test_user_error_status_has_code_400_and_the_error() -> None:
     error = {"type": "ZeroDivisionError", "message": "division by zero", "traceback": "T"}
     pod = _pod("Failed", _terminated(_summary("UserError", error=error), 1))
-    patch = status.status_for_pod(_execution(), pod, attempt=1, now=NOW).patch
+    patch = _update(pod).patch
     assert (patch["phase"], patch["reason"], patch["code"]) == ("Failed", "UserError", 400)
     assert patch["error"] == error
     stalled = next(c for c in patch["conditions"] if c["type"] == "Stalled")
@@ -260,7 +272,7 @@ def test_user_error_status_has_code_400_and_the_error() -> None:
 
 def test_system_failures_have_code_500() -> None:
     pod = _pod("Failed", _terminated(_summary("Timeout"), 2))
-    assert status.status_for_pod(_execution(), pod, attempt=1, now=NOW).patch["code"] == 500
+    assert _update(pod).patch["code"] == 500
 
 
 # --- patches without a pod ---
@@ -275,7 +287,7 @@ def test_pending_status_clears_the_previous_attempts_outcome() -> None:
 
 
 def test_invalid_spec_status_names_the_fields() -> None:
-    outcome = status.invalid_spec(["spec.code: set exactly one of spec.code and spec.codeFrom"])
+    outcome = outcomes.invalid_spec(["spec.code: set exactly one of spec.code and spec.codeFrom"])
     patch = status.terminal_status(_execution(), outcome, now=NOW)
     assert (patch["phase"], patch["reason"], patch["code"]) == ("Failed", "InvalidSpec", 500)
     assert "spec.code: set exactly one" in patch["message"]
@@ -291,7 +303,7 @@ def test_condition_transition_time_changes_only_with_status() -> None:
             {"type": "Reconciling", "status": "True", "lastTransitionTime": earlier},
         ]
     }
-    running = status.Outcome("Running", None, "running")
+    running = outcomes.Outcome("Running", None, "running")
     conditions = {c["type"]: c for c in status.conditions_for(execution, running, 3, NOW)}
     assert conditions["Ready"]["lastTransitionTime"] == earlier
     assert conditions["Reconciling"]["lastTransitionTime"] == earlier
@@ -306,4 +318,4 @@ def test_read_result_keeps_line_and_paragraph_separators_inside_the_result(separ
     value = {"s": f"a{separator}b"}
     log = "a log line\n" + protocol.frame_result(value) + "\n"
     term = {protocol.TerminationKey.RESULT_SHA256: protocol.result_sha256(value)}
-    assert status.read_result(log, term) == status.ResultRead(value=value)
+    assert results.read_result(log, term) == results.ResultRead(value=value)

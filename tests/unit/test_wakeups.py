@@ -7,9 +7,10 @@ import time
 from collections.abc import Hashable, Iterator
 
 import pytest
-from execution_operator.background import Wakeups
+from execution_operator.background import Background, Wakeups
 
 from tests.support.waiting import wait_until
+from tests.unit.controller.fake import FakeClock
 
 
 @pytest.fixture
@@ -61,3 +62,56 @@ def test_a_stuck_callback_is_reported_until_it_returns() -> None:
     finally:
         release.set()
         heap.stop()
+
+
+def test_due_times_follow_the_monotonic_clock_not_wall_steps() -> None:
+    clock = FakeClock()
+    heap = Wakeups(lambda _: None, clock=clock)
+    heap.at("deadline", clock.now().timestamp() + 60)
+    assert heap.take_due() == (None, 60)
+    clock.wall = clock.wall.replace(year=2030)  # the wall clock steps; nothing fires
+    assert heap.take_due() == (None, 60)
+    clock.advance(60)
+    assert heap.take_due() == ("deadline", None)
+    assert heap.take_due() == (None, None)
+    assert len(heap) == 0
+
+
+def test_a_superseded_ask_fires_only_once() -> None:
+    clock = FakeClock()
+    heap = Wakeups(lambda _: None, clock=clock)
+    now = clock.now().timestamp()
+    heap.at("k", now + 30)
+    heap.at("k", now + 10)
+    clock.advance(31)
+    assert heap.take_due() == ("k", None)
+    assert heap.take_due() == (None, None)
+
+
+def test_background_calls_run_on_several_threads_without_blocking_the_caller() -> None:
+    events = Background("test-events", threads=3)
+    running = threading.Semaphore(0)
+    release = threading.Event()
+
+    def slow_post() -> None:
+        running.release()
+        release.wait(10)
+
+    for _ in range(4):
+        events.submit(slow_post)  # returns at once
+    for _ in range(3):  # three run at the same time; the fourth waits its turn
+        assert running.acquire(timeout=5)
+    assert not running.acquire(timeout=0.2)
+    release.set()
+    assert running.acquire(timeout=5)
+    events.join()
+    assert len(events) == 0
+
+
+def test_a_failing_background_call_does_not_stop_the_others() -> None:
+    events = Background("test-failing")
+    done: list[int] = []
+    events.submit(lambda: 1 / 0)  # type: ignore[func-returns-value]
+    events.submit(lambda: done.append(1))
+    events.join()
+    assert done == [1]

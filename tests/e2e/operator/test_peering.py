@@ -39,7 +39,10 @@ def test_a_higher_priority_replica_takes_over(
         {**peered, "EXECUTION_OPERATOR_PEERING_PRIORITY": "20"},
     )
     try:
+        # Alone, the lower replica runs an Execution and holds a wake-up for its TTL.
         low.start()
+        apply_execution("early", {"code": "result = 1", "ttlSecondsAfterFinished": 20})
+        wait_phase("early", timeout=60)
         high.start()
         kube.wait_until(
             lambda: "Pausing operations" in low.log_text(), 60, "the lower replica to pause"
@@ -49,6 +52,13 @@ def test_a_higher_priority_replica_takes_over(
         assert status["result"] == "from the active replica"
         assert "peered: attempt 1 started" in high.log_text()
         assert "peered: attempt 1 started" not in low.log_text()
+        # The TTL comes due in both replicas; only the active one acts on it.
+        skipped = f"wake-up of ('{namespace}', 'early') left to the active replica"
+        kube.wait_until(lambda: skipped in low.log_text(), 60, "the paused replica's wake-up")
+        kube.wait_until(
+            lambda: "early: TTL reached" in high.log_text(), 60, "the active replica's TTL"
+        )
+        assert "early: TTL reached" not in low.log_text()
     finally:
         high.stop()
         low.stop()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from bench.profile import api_requests
 from tests.support.operator_process import OperatorProcess
 
 Apply = Callable[..., dict[str, Any]]
@@ -192,3 +193,25 @@ def test_missing_secret_fails_fast_and_names_it(
     assert (status["phase"], status["reason"]) == ("Failed", "PodFailed")
     assert "nope" in status["message"]
     assert time.monotonic() - started < 30  # well before startDeadlineSeconds
+
+
+def _log_reads() -> int:
+    """Reads of pod logs the API server has served (it counts them cluster-wide)."""
+    return sum(n for key, n in api_requests().items() if key.endswith(" pods/log"))
+
+
+@pytest.mark.parametrize(
+    ("code", "expected", "log_read"),
+    [
+        ("result = {'fits': 'inline'}", {"fits": "inline"}, False),
+        ("result = ['x' * 1000 for _ in range(20)]", ["x" * 1000] * 20, True),
+    ],
+    ids=["small-inline", "large-from-the-log"],
+)
+def test_a_small_result_comes_inline_and_a_large_one_from_the_pod_log(
+    apply_execution: Apply, wait_phase: Wait, code: str, expected: Any, log_read: bool
+) -> None:
+    before = _log_reads()
+    apply_execution("sized", {"code": code})
+    assert wait_phase("sized")["result"] == expected
+    assert (_log_reads() > before) is log_read

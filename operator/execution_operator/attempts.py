@@ -1,0 +1,177 @@
+"""Starting runs and attempts: validate the spec, record the attempt, create its objects.
+
+An attempt is recorded in the status before its ConfigMap and pod exist, so a
+restart in between finds it and creates its (deterministically named) objects
+once; objects under its names are adopted only when the Execution controls them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from execution_runner.protocol import Reason
+
+from . import builders, kube, metrics, models, naming, outcomes, policy, status, validation
+from .cluster import Clock, Cluster
+from .echoes import Echoes
+from .outcomes import Outcome
+from .settings import Settings
+from .writer import StatusWriter
+
+logger = logging.getLogger(__name__)
+
+Body = dict[str, Any]
+Scheduler = Callable[[tuple[str, str], float], None]
+Spec = models.ExecutionSpec
+
+
+class Attempts:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        cluster: Cluster,
+        clock: Clock,
+        writer: StatusWriter,
+        echoes: Echoes,
+        schedule: Scheduler,
+    ) -> None:
+        self._settings = settings
+        self._cluster = cluster
+        self._clock = clock
+        self._writer = writer
+        self._echoes = echoes
+        self._schedule = schedule
+
+    def start_run(self, execution: Body, spec_hash: str, now: datetime) -> None:
+        """A new spec (or a new Execution): validate, then the run's first attempt."""
+        meta = execution["metadata"]
+        current = execution.get("status") or {}
+        previous = current.get("podName")
+        spec = None
+        errors = validation.validate_execution(execution)
+        if not errors:
+            spec = validation.parse_spec(execution)
+            errors = list(policy.policy_errors(spec, self._settings))
+        outcome: Outcome | None = None
+        if errors:
+            outcome = outcomes.invalid_spec(errors)
+        elif (execution.get("spec") or {}).get("cancel"):
+            outcome = outcomes.cancelled()
+        if previous and current.get("phase") not in models.TERMINAL_PHASES:
+            # The spec changed under a running attempt: that run is superseded.
+            self._cluster.delete_pod(meta["namespace"], previous)
+        if outcome is not None or spec is None:
+            assert outcome is not None
+            patch = status.terminal_status(execution, outcome, now=now)
+            patch["runSpecHash"] = spec_hash
+            self._writer.write(execution, patch, outcome)
+            return
+        attempt = int(current.get("attempts") or 0) + 1
+        self.start(execution, spec, attempt, now, first=True, spec_hash=spec_hash)
+
+    def start(
+        self,
+        execution: Body,
+        spec: Spec,
+        attempt: int,
+        now: datetime,
+        *,
+        first: bool,
+        spec_hash: str | None = None,
+    ) -> None:
+        """Record the attempt in the status first, then create its objects."""
+        pod_name = naming.execution_object_name(execution, attempt)
+        patch = status.pending_status(execution, pod_name=pod_name, attempt=attempt, now=now)
+        if first:
+            patch["runSpecHash"] = spec_hash
+            patch["runFirstAttempt"] = attempt
+        outcome = Outcome("Pending", None, patch["message"])
+        written = self._writer.write(execution, patch, outcome)
+        self.create_objects(written, spec, attempt, now)
+
+    def retried(
+        self, execution: Body, spec: Spec, attempt: int, outcome: Outcome, now: datetime
+    ) -> bool:
+        """Start the next attempt if `outcome` is an infrastructure failure with retries left."""
+        if not (outcome.terminal and outcome.retryable):
+            return False
+        first = int((execution.get("status") or {}).get("runFirstAttempt") or 1)
+        if attempt - first >= spec.retries:
+            return False
+        message = f"{outcome.message} Retrying."
+        self._writer.post(execution, "Warning", outcome.reason or "", message)
+        self.start(execution, spec, attempt + 1, now, first=False)
+        return True
+
+    def create_objects(self, execution: Body, spec: Spec, attempt: int, now: datetime) -> None:
+        """The attempt's payload ConfigMap, then its pod; the start deadline watched."""
+        meta = execution["metadata"]
+        missing = self._missing_configmap(meta["namespace"], spec)
+        if missing:
+            outcome = Outcome(
+                "Failed",
+                Reason.POD_FAILED,
+                f"ConfigMap {missing!r} (spec.codeFrom or spec.inputFrom) does not exist; "
+                "create it and apply the Execution again.",
+            )
+            self._writer.finish(execution, outcome, now)
+            return
+        started = self._clock.monotonic()
+        try:
+            self._cluster.create_or_adopt(
+                builders.build_payload_configmap(execution, attempt, self._settings)
+            )
+            pod = builders.build_pod(execution, attempt, self._settings)
+            created = self._cluster.create_or_adopt(pod)
+        except kube.NotOursError as conflict:
+            self.fail_name_conflict(execution, conflict, now)
+            return
+        except kube.RefusedError as refused:
+            outcome = Outcome(
+                "Failed",
+                Reason.POD_REJECTED,
+                f"The API server refused the attempt's {refused.kind}: {refused.message}. "
+                "Fix what it names (spec.podTemplate, spec.resources, logs.attributes, or the "
+                "namespace's quota and limits) and apply the Execution again.",
+            )
+            self._writer.finish(execution, outcome, now)
+            return
+        except Exception as exc:  # transient (5xx, 429, timeouts): retried until the deadline
+            if now < outcomes.creation_deadline(execution, spec):
+                raise
+            outcome = outcomes.creation_deadline_exceeded(spec, kube.describe_error(exc))
+            if not self.retried(execution, spec, attempt, outcome, now):
+                self._writer.finish(execution, outcome, now)
+            return
+        if created:
+            owner = (meta["namespace"], meta["name"])
+            self._echoes.wrote(owner, ("Pod", meta["namespace"], pod["metadata"]["name"]), None)
+            metrics.instruments().pod_creation.record(self._clock.monotonic() - started)
+            logger.info("%s/%s: attempt %d started", meta["namespace"], meta["name"], attempt)
+        deadline = now.timestamp() + spec.start_deadline_seconds
+        self._schedule((meta["namespace"], meta["name"]), deadline)
+
+    def fail_name_conflict(
+        self, execution: Body, conflict: kube.NotOursError, now: datetime
+    ) -> None:
+        """Someone else's object holds the attempt's name: fail, never adopt or run it."""
+        outcome = Outcome(
+            "Failed",
+            Reason.NAME_CONFLICT,
+            f"{conflict.kind} {conflict.name!r} exists but was not created for this Execution "
+            "(its controller owner is not the Execution); it was not used. Find out who "
+            "created it, delete it, and apply the Execution again.",
+        )
+        self._writer.finish(execution, outcome, now)
+
+    def _missing_configmap(self, namespace: str, spec: Spec) -> str | None:
+        for source in (spec.code_from, spec.input_from):
+            if source is not None:
+                ref = source.config_map_key_ref
+                if not self._cluster.configmap_exists(namespace, ref.name):
+                    return ref.name
+        return None

@@ -1,0 +1,63 @@
+"""A controller wired to the in-memory cluster and a clock the test moves."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+
+import kopf
+import pytest
+from execution_operator import handlers
+from execution_operator.background import Wakeups
+from execution_operator.controller import Controller, PodHint
+from execution_operator.settings import load_settings
+
+from .fake import FakeClock, FakeCluster
+
+
+@dataclass
+class Harness:
+    clock: FakeClock = field(default_factory=FakeClock)
+    # The earliest wake-up asked for per key, in wall-clock seconds.
+    wakeups: dict[Hashable, float] = field(default_factory=dict)
+    cluster: FakeCluster = field(init=False)
+    controller: Controller = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cluster = FakeCluster(self.clock)
+        self.controller = Controller(
+            load_settings({}), self.cluster, self.schedule, clock=self.clock
+        )
+
+    # Every ask, in order.
+    asks: list[tuple[Hashable, float]] = field(default_factory=list)
+
+    def schedule(self, key: Hashable, when: float) -> None:
+        self.asks.append((key, when))
+        self.wakeups[key] = min(when, self.wakeups.get(key, when))
+
+    def asked_in(self, name: str) -> set[float]:
+        """Seconds from now of every wake-up asked for ns/name so far."""
+        now = self.clock.now().timestamp()
+        return {when - now for key, when in self.asks if key == ("ns", name)}
+
+    def reconcile(self, name: str, hint: PodHint | None = None) -> dict[str, object]:
+        """One reconcile of ns/name; the status it left."""
+        self.controller.reconcile("ns", name, hint)
+        return self.cluster.status(name) if ("ns", name) in self.cluster.executions else {}
+
+    def memo(self) -> kopf.Memo:
+        """kopf's memo as the operator's startup leaves it, around this controller."""
+        runtime = handlers.Runtime(
+            self.controller.settings, self.controller, Wakeups(lambda _: None)
+        )
+        return kopf.Memo({handlers.RUNTIME: runtime})
+
+    def wakeup_in(self, name: str) -> float:
+        """Seconds from now until the wake-up asked for ns/name."""
+        return self.wakeups[("ns", name)] - self.clock.now().timestamp()
+
+
+@pytest.fixture
+def harness() -> Harness:
+    return Harness()
