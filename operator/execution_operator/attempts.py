@@ -110,15 +110,9 @@ class Attempts:
     def create_objects(self, execution: Body, spec: Spec, attempt: int, now: datetime) -> None:
         """The attempt's payload ConfigMap, then its pod; the start deadline watched."""
         meta = execution["metadata"]
-        missing = self._missing_configmap(meta["namespace"], spec)
-        if missing:
-            outcome = Outcome(
-                "Failed",
-                Reason.POD_FAILED,
-                f"ConfigMap {missing!r} (spec.codeFrom or spec.inputFrom) does not exist; "
-                "create it and apply the Execution again.",
-            )
-            self._writer.finish(execution, outcome, now)
+        problem = self._configmap_problem(meta["namespace"], spec)
+        if problem is not None:
+            self._writer.finish(execution, problem, now)
             return
         started = self._clock.monotonic()
         try:
@@ -168,10 +162,28 @@ class Attempts:
         )
         self._writer.finish(execution, outcome, now)
 
-    def _missing_configmap(self, namespace: str, spec: Spec) -> str | None:
-        for source in (spec.code_from, spec.input_from):
-            if source is not None:
-                ref = source.config_map_key_ref
-                if not self._cluster.configmap_exists(namespace, ref.name):
-                    return ref.name
+    def _configmap_problem(self, namespace: str, spec: Spec) -> Outcome | None:
+        """A codeFrom/inputFrom ConfigMap that is missing, or lacks the key named."""
+        sources = (("spec.codeFrom", spec.code_from), ("spec.inputFrom", spec.input_from))
+        for where, source in sources:
+            if source is None:
+                continue
+            ref = source.config_map_key_ref
+            keys = self._cluster.configmap_keys(namespace, ref.name)
+            if keys is None:
+                return Outcome(
+                    "Failed",
+                    Reason.POD_FAILED,
+                    f"ConfigMap {ref.name!r} ({where}) does not exist; "
+                    "create it and apply the Execution again.",
+                )
+            if ref.key not in keys:
+                # Nothing would ever start: the kubelet cannot mount a key that is not there.
+                held = ", ".join(sorted(keys)) or "none"
+                return outcomes.invalid_spec(
+                    [
+                        f"{where}.configMapKeyRef.key: ConfigMap {ref.name!r} has no key "
+                        f"{ref.key!r} (it holds: {held})"
+                    ]
+                )
         return None

@@ -31,7 +31,9 @@ class Cluster(Protocol):
 
     def get_pod(self, namespace: str, name: str) -> Body | None: ...
 
-    def configmap_exists(self, namespace: str, name: str) -> bool: ...
+    def configmap_keys(self, namespace: str, name: str) -> frozenset[str] | None:
+        """The keys a ConfigMap holds; None when it does not exist."""
+        ...
 
     def create_or_adopt(self, body: Body) -> bool:
         """True if created, False if ours existed; kube.NotOursError / kube.RefusedError."""
@@ -68,8 +70,8 @@ class KubeCluster:
     def get_pod(self, namespace: str, name: str) -> Body | None:
         return kube.get_pod(namespace, name)
 
-    def configmap_exists(self, namespace: str, name: str) -> bool:
-        return kube.configmap_exists(namespace, name)
+    def configmap_keys(self, namespace: str, name: str) -> frozenset[str] | None:
+        return kube.configmap_keys(namespace, name)
 
     def create_or_adopt(self, body: Body) -> bool:
         return kube.create_or_adopt(body)

@@ -137,14 +137,14 @@ def get_pod(namespace: str, name: str) -> Body | None:
     return _json(response)
 
 
-def configmap_exists(namespace: str, name: str) -> bool:
+def configmap_keys(namespace: str, name: str) -> frozenset[str] | None:
     try:
-        _core().read_namespaced_config_map(name, namespace)
+        found = _core().read_namespaced_config_map(name, namespace)
     except ApiException as exc:
         if exc.status == 404:
-            return False
+            return None
         raise
-    return True
+    return frozenset(found.data or {}) | frozenset(found.binary_data or {})
 
 
 class RefusedError(Exception):

@@ -35,6 +35,8 @@ MAX_PAYLOAD_BYTES: Final = 1024 * 1024 - 64 * 1024
 # Below these the Python interpreter itself cannot start.
 MIN_MEMORY_RLIMIT: Final = 32 * 1024 * 1024
 MIN_STACK_RLIMIT: Final = 64 * 1024
+# setrlimit takes a C long: a larger value cannot be applied at all.
+MAX_RLIMIT: Final = 2**63 - 1
 MAX_BATCH_BYTES_RANGE: Final = (1024, 64 * 1024 * 1024)
 RESOURCE_NAMES: Final = frozenset({"cpu", "memory", "ephemeral-storage"})
 
@@ -199,6 +201,17 @@ def _rlimit_errors(spec: models.ExecutionSpec) -> Iterator[str]:
         yield "spec.rlimits.stack: at least 64Ki, or Python cannot start"
     if rl.memory is not None and parse_quantity(rl.memory) < MIN_MEMORY_RLIMIT:
         yield "spec.rlimits.memory: at least 32Mi, or Python cannot start"
+    values = {
+        "stack": rl.stack,
+        "memory": rl.memory,
+        "fileSize": rl.file_size,
+        "cpuSeconds": rl.cpu_seconds,
+        "openFiles": rl.open_files,
+        "processes": rl.processes,
+    }
+    for name, value in values.items():
+        if value is not None and parse_quantity(value) > MAX_RLIMIT:
+            yield f"spec.rlimits.{name}: at most {MAX_RLIMIT} (2^63 - 1), the largest rlimit"
 
 
 def _resource_errors(spec: models.ExecutionSpec) -> Iterator[str]:

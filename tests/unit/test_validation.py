@@ -136,6 +136,14 @@ def test_rlimits_too_small_for_python_are_rejected() -> None:
     ]
 
 
+def test_rlimits_beyond_what_setrlimit_takes_are_rejected() -> None:
+    errors = _errors(code="x", rlimits={"memory": "99999Ei", "processes": 2**63, "stack": "7Ei"})
+    assert errors == [
+        "spec.rlimits.memory: at most 9223372036854775807 (2^63 - 1), the largest rlimit",
+        "spec.rlimits.processes: at most 9223372036854775807 (2^63 - 1), the largest rlimit",
+    ]
+
+
 def test_resources_are_known_and_requests_fit_the_limits() -> None:
     errors = _errors(
         code="x",

@@ -214,9 +214,10 @@ class FakeCluster:
         pod = self.pods.get((namespace, name))
         return copy.deepcopy(pod) if pod is not None else None
 
-    def configmap_exists(self, namespace: str, name: str) -> bool:
-        self._maybe_fail("configmap_exists")
-        return (namespace, name) in self.configmaps
+    def configmap_keys(self, namespace: str, name: str) -> frozenset[str] | None:
+        self._maybe_fail("configmap_keys")
+        found = self.configmaps.get((namespace, name))
+        return None if found is None else frozenset(found.get("data") or {})
 
     def create_or_adopt(self, body: Body) -> bool:
         self._maybe_fail("create_or_adopt")

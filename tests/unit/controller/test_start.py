@@ -115,6 +115,20 @@ def test_a_missing_code_configmap_fails_naming_it(harness: Harness) -> None:
     assert harness.cluster.pods == {}
 
 
+def test_a_key_missing_from_the_input_configmap_is_an_invalid_spec(harness: Harness) -> None:
+    harness.cluster.configmaps["ns", "data"] = {"data": {"a.json": "1", "b.json": "2"}}
+    harness.cluster.apply(
+        "from-cm", inputFrom={"configMapKeyRef": {"name": "data", "key": "nope.json"}}
+    )
+    status = harness.reconcile("from-cm")
+    assert (status["phase"], status["reason"]) == ("Failed", Reason.INVALID_SPEC)
+    message = str(status["message"])
+    assert "spec.inputFrom.configMapKeyRef.key" in message
+    assert "'nope.json'" in message
+    assert "a.json, b.json" in message
+    assert harness.cluster.pods == {}
+
+
 def test_a_spec_change_supersedes_the_running_attempt_with_a_new_run(harness: Harness) -> None:
     harness.cluster.apply("hello")
     harness.reconcile("hello")
