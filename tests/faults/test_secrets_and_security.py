@@ -22,9 +22,12 @@ Wait = Callable[..., dict[str, Any]]
 
 # Everything the code can reach that might hold a secret, returned as its result. The
 # memory scan reports hex runs of the log key's length, hashed, so the code itself
-# never carries the value it looks for.
+# never carries the value it looks for. The code prints its declared secret (the runner
+# must redact it from the output) but scrubs it from its result: a result is returned as
+# the code made it (docs/security.md), so only an undeclared value there is a leak.
 DUMP = r"""
-import glob, hashlib, os, re
+import glob, hashlib, json, os, re
+SCRUBBED = '<declared secret>'
 def read(path):
     try:
         with open(path, 'rb') as f:
@@ -59,13 +62,14 @@ procs = {p: {'environ': read(p + '/environ'), 'cmdline': read(p + '/cmdline')}
          for p in glob.glob('/proc/[0-9]*')}
 for p, v in procs.items():
     print('PROC', p, v)
-result = {
+found = {
     'environ': dict(os.environ),
     'procs': procs,
     'serviceAccount': tree('/var/run/secrets'),
     'payload': tree(os.environ.get('EXECUTION_PAYLOAD_DIR', '/var/run/execution')),
     'memoryHashes': memory_hashes(),
 }
+result = json.loads(json.dumps(found).replace(os.environ['USER_TOKEN'], SCRUBBED))
 """
 ALLOWED_ENV = {"PATH", "HOME", "LANG", "TMPDIR", "USER_TOKEN", "PLAIN"}
 THREAD_CAPS = ("OMP_", "OPENBLAS_", "MKL_", "NUMEXPR_", "NUMBA_")
@@ -110,6 +114,7 @@ def test_hostile_code_finds_no_secret(
     dump = status["result"]
 
     names = set(dump["environ"])
+    assert dump["environ"].get("USER_TOKEN") == "<declared secret>", "the declared secret is missing"
     extra = {n for n in names - ALLOWED_ENV if not n.startswith(THREAD_CAPS)}
     figures.update(envNames=sorted(names), processesSeen=len(dump["procs"]))
     assert not extra, f"undeclared variables reach the code: {extra}"
