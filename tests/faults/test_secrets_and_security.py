@@ -27,7 +27,6 @@ Wait = Callable[..., dict[str, Any]]
 # the code made it (docs/security.md), so only an undeclared value there is a leak.
 DUMP = r"""
 import glob, hashlib, json, os, re
-SCRUBBED = '<declared secret>'
 def read(path):
     try:
         with open(path, 'rb') as f:
@@ -69,8 +68,9 @@ found = {
     'payload': tree(os.environ.get('EXECUTION_PAYLOAD_DIR', '/var/run/execution')),
     'memoryHashes': memory_hashes(),
 }
-result = json.loads(json.dumps(found).replace(os.environ['USER_TOKEN'], SCRUBBED))
+result = json.loads(json.dumps(found).replace(os.environ['USER_TOKEN'], data['scrubbed']))
 """
+SCRUBBED = "<declared secret>"
 ALLOWED_ENV = {"PATH", "HOME", "LANG", "TMPDIR", "USER_TOKEN", "PLAIN"}
 THREAD_CAPS = ("OMP_", "OPENBLAS_", "MKL_", "NUMEXPR_", "NUMBA_")
 
@@ -106,15 +106,14 @@ def test_hostile_code_finds_no_secret(
         {"name": "PLAIN", "value": "plain"},
     ]
     logs = {"endpoint": pod_log_backend.url, "credentialsSecretRef": {"name": "logs"}}
-    apply_execution(
-        "dump", {"code": DUMP, "input": {"keyLen": len(log_key)}, "env": env, "logs": logs}
-    )
+    dump_input = {"keyLen": len(log_key), "scrubbed": SCRUBBED}
+    apply_execution("dump", {"code": DUMP, "input": dump_input, "env": env, "logs": logs})
     status = wait_phase("dump", timeout=120)
     assert status["reason"] == "Completed", status
     dump = status["result"]
 
     names = set(dump["environ"])
-    assert dump["environ"].get("USER_TOKEN") == "<declared secret>", "the declared secret is missing"
+    assert dump["environ"].get("USER_TOKEN") == SCRUBBED, "the declared secret is missing"
     extra = {n for n in names - ALLOWED_ENV if not n.startswith(THREAD_CAPS)}
     figures.update(envNames=sorted(names), processesSeen=len(dump["procs"]))
     assert not extra, f"undeclared variables reach the code: {extra}"
