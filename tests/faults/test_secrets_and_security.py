@@ -70,6 +70,7 @@ found = {
 result = json.loads(json.dumps(found).replace(os.environ['USER_TOKEN'], data['scrubbed']))
 """
 SCRUBBED = "<declared secret>"
+PSA_MODES = ("enforce", "warn", "audit")
 ALLOWED_ENV = {"PATH", "HOME", "LANG", "TMPDIR", "USER_TOKEN", "PLAIN"}
 THREAD_CAPS = ("OMP_", "OPENBLAS_", "MKL_", "NUMEXPR_", "NUMBA_")
 
@@ -147,8 +148,10 @@ def test_hostile_code_finds_no_secret(
 
 @pytest.mark.scenario("11-pod-security-restricted")
 def test_built_pods_meet_the_restricted_profile(scene: Scene, figures: dict[str, Any]) -> None:
-    # 1.20 has no PodSecurity admission (beta in 1.23): the pods the operator made on
-    # the cluster are checked against the profile's rules instead.
+    # 1.20 has no PodSecurity admission (beta in 1.23): the labels enforce the profile
+    # on a current cluster; here the pods the operator made are checked against its rules.
+    labels = {f"pod-security.kubernetes.io/{mode}": "restricted" for mode in PSA_MODES}
+    scene.core.patch_namespace(scene.namespace, {"metadata": {"labels": labels}})
     scene.apply("plain", {"code": "result = 1"})
     scene.apply(
         "templated",
