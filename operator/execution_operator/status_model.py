@@ -38,11 +38,17 @@ class Metrics(ApiModel):
 class LogCounters(ApiModel):
     """Counters of the log shipping."""
 
-    records: int | None = Field(default=None, description="Records produced by the code.")
+    records: int | None = Field(default=None, description="Records the log backend accepted.")
     bytes: int | None = Field(default=None, description="Bytes of the records.")
     batches: int | None = Field(default=None, description="Batches delivered.")
     failed_batches: int | None = Field(default=None, description="Batches given up on.")
-    dropped: int | None = Field(default=None, description="Records dropped by a full queue.")
+    dropped: int | None = Field(
+        default=None,
+        description=(
+            "Records not delivered: dropped by a full queue, in batches given up on, or unsent "
+            "at the end; records + dropped = non-blank lines the code printed."
+        ),
+    )
 
 
 class Condition(ApiModel):

@@ -48,7 +48,7 @@ def apply_rlimits(limits: list[tuple[str, int, int, int]]) -> None:
     for name, which, soft, hard in limits:
         try:
             resource.setrlimit(which, (soft, hard))
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, OverflowError) as exc:  # Overflow: beyond a C long
             raise ValueError(f"cannot set rlimits.{name} to {soft}: {exc}") from exc
 
 

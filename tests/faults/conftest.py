@@ -2,8 +2,9 @@
 
 Each test names its scenario with `@pytest.mark.scenario("...")` and records its
 measurements through the `figures` fixture; at the end of the session every scenario
-that ran is written to bench/results/faults.json as {scenario: {passed, figures}},
-keeping the entries of scenarios this run did not touch.
+that ran is written to bench/results/faults.json as {scenario: {passed, figures}}.
+Entries of scenarios this run did not touch are kept, and so are the figures a scenario's
+tests recorded at the other scale (FAULTS_FULL); `passed` covers every figure kept.
 """
 
 from __future__ import annotations
@@ -18,13 +19,8 @@ import pytest
 from kubernetes import client
 
 from tests.e2e.conftest import custom, operator, pod_log_backend, runner_image
-from tests.e2e.operator.conftest import (
-    apply_execution,
-    events_of,
-    get_execution,
-    pods_of,
-    wait_phase,
-)
+from tests.e2e.operator.conftest import apply_execution, events_of, get_execution, wait_phase
+from tests.faults.scene import Scene
 from tests.support import kube
 from tests.support.cluster_components import wait_healthy
 
@@ -35,7 +31,6 @@ __all__ = [
     "get_execution",
     "operator",
     "pod_log_backend",
-    "pods_of",
     "runner_image",
     "wait_phase",
 ]
@@ -44,6 +39,7 @@ RESULTS = kube.REPO / "bench" / "results" / "faults.json"
 # FAULTS_FULL=1: the counts the scenarios name; otherwise smaller ones that keep the
 # suite within a CI budget (each test records the counts it used).
 FULL = os.environ.get("FAULTS_FULL") == "1"
+FULL_SUFFIX = " (full counts)"
 
 _figures: dict[str, dict[str, Any]] = {}
 _passed: dict[str, bool] = {}
@@ -56,6 +52,18 @@ def count(full: int, quick: int) -> int:
 def _scenario(item: pytest.Item) -> str:
     marker = item.get_closest_marker("scenario")
     return str(marker.args[0]) if marker else item.name
+
+
+@pytest.fixture
+def scene(
+    apply_execution: Callable[..., dict[str, Any]],
+    wait_phase: Callable[..., dict[str, Any]],
+    get_execution: Callable[[str], dict[str, Any]],
+    custom: client.CustomObjectsApi,
+    core: client.CoreV1Api,
+    namespace: str,
+) -> Scene:
+    return Scene(apply_execution, wait_phase, get_execution, custom, core, namespace)
 
 
 @pytest.fixture
@@ -87,18 +95,35 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     if report.when == "call" or report.failed:
         key = _scenario(item)
-        ok = report.passed if report.when == "call" else False
+        # An xfail (a known defect, strict) passes the suite but not its scenario.
+        ok = report.passed and not hasattr(report, "wasxfail") if report.when == "call" else False
         _passed[key] = _passed.get(key, True) and ok
+        test = _figures.setdefault(key, {}).setdefault(item.name, {"fullCounts": FULL})
+        test["passed"] = ok
         if report.failed:
-            test = _figures.setdefault(key, {}).setdefault(item.name, {})
             test["failure"] = str(report.longrepr)[-1500:]
+        elif hasattr(report, "wasxfail"):
+            test["knownDefect"] = report.wasxfail
+
+
+def _merged(previous: dict[str, Any], key: str) -> dict[str, Any]:
+    """This run's figures of `key`, plus those its tests recorded at the other scale."""
+    kept = {
+        name: test
+        for name, test in (previous.get(key) or {}).get("figures", {}).items()
+        if name.endswith(FULL_SUFFIX) != FULL
+    }
+    suffix = FULL_SUFFIX if FULL else ""
+    figures = {**kept, **{name + suffix: t for name, t in _figures.get(key, {}).items()}}
+    passed = _passed[key] and all(t.get("passed", True) for t in kept.values())
+    return {"passed": passed, "figures": dict(sorted(figures.items()))}
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     if not _passed:
         return
     previous: dict[str, Any] = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    for key, passed in _passed.items():
-        previous[key] = {"passed": passed, "figures": _figures.get(key, {})}
+    for key in _passed:
+        previous[key] = _merged(previous, key)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(dict(sorted(previous.items())), indent=2) + "\n")

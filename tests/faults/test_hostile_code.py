@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from kubernetes import client
 
-from tests.faults import objects
+from tests.faults.scene import Scene
 from tests.support.cluster_components import node_ready
 
 pytestmark = [pytest.mark.faults, pytest.mark.cluster]
 
-Apply = Callable[..., dict[str, Any]]
-Wait = Callable[..., dict[str, Any]]
 TIMEOUT = 8
 
 
@@ -114,49 +110,36 @@ def _check(name: str, attack: Attack, status: dict[str, Any]) -> dict[str, Any]:
     return observed
 
 
-def _next_runs_normally(apply_execution: Apply, wait_phase: Wait, core: client.CoreV1Api) -> None:
-    assert node_ready(core)
-    apply_execution("after", {"code": "result = 6 * 7"})
-    status = wait_phase("after", timeout=60)
+def _next_runs_normally(scene: Scene) -> None:
+    assert node_ready(scene.core)
+    scene.apply("after", {"code": "result = 6 * 7"})
+    status = scene.wait("after", timeout=60)
     assert (status["reason"], status["result"]) == ("Completed", 42), status
 
 
 @pytest.mark.scenario("8-hostile-code")
 @pytest.mark.parametrize("name", list(ATTACKS))
-def test_hostile_code_alone(
-    name: str,
-    apply_execution: Apply,
-    wait_phase: Wait,
-    core: client.CoreV1Api,
-    figures: dict[str, Any],
-) -> None:
+def test_hostile_code_alone(name: str, scene: Scene, figures: dict[str, Any]) -> None:
     attack = ATTACKS[name]
-    apply_execution(name, _spec(attack))
-    status = wait_phase(name, timeout=TIMEOUT + 90)
+    scene.apply(name, _spec(attack))
+    status = scene.wait(name, timeout=TIMEOUT + 90)
     figures.update(_check(name, attack, status))
-    _next_runs_normally(apply_execution, wait_phase, core)
+    _next_runs_normally(scene)
 
 
 @pytest.mark.scenario("8-hostile-code")
 @pytest.mark.timeout(600)
-def test_hostile_code_all_at_once(
-    apply_execution: Apply,
-    wait_phase: Wait,
-    custom: client.CustomObjectsApi,
-    core: client.CoreV1Api,
-    namespace: str,
-    figures: dict[str, Any],
-) -> None:
+def test_hostile_code_all_at_once(scene: Scene, figures: dict[str, Any]) -> None:
     for name, attack in ATTACKS.items():
-        apply_execution(name, _spec(attack))
-    objects.wait_all_terminal(custom, namespace, len(ATTACKS), timeout=300)
+        scene.apply(name, _spec(attack))
+    scene.settled(len(ATTACKS), timeout=300)
     failures = {}
     for name, attack in ATTACKS.items():
-        status = wait_phase(name, timeout=1)
+        status = scene.wait(name, timeout=1)
         try:
             figures[name] = _check(name, attack, status)
         except AssertionError as exc:
             figures[name] = {"reason": status.get("reason"), "failed": str(exc)[:300]}
             failures[name] = str(exc)[:500]
-    _next_runs_normally(apply_execution, wait_phase, core)
+    _next_runs_normally(scene)
     assert not failures, failures

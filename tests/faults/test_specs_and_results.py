@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from tests.faults.scene import Scene
 from tests.support.operator_process import OperatorProcess
 
 pytestmark = [pytest.mark.faults, pytest.mark.cluster]
 
-Apply = Callable[..., dict[str, Any]]
-Wait = Callable[..., dict[str, Any]]
-Get = Callable[[str], dict[str, Any]]
-PodsOf = Callable[[str], list[Any]]
 MAX_OBJECT_BYTES = 300 * 1024
 SIZE_REFUSALS = ("too large", "Request entity", "413", "exceeds the maximum")
 
@@ -40,17 +36,12 @@ RESULTS: dict[str, tuple[str, tuple[str, str], Any]] = {
 @pytest.mark.scenario("5-results")
 @pytest.mark.parametrize("name", list(RESULTS))
 def test_result_outcomes_are_clear_and_small(
-    name: str,
-    apply_execution: Apply,
-    wait_phase: Wait,
-    get_execution: Get,
-    operator: OperatorProcess,
-    figures: dict[str, Any],
+    name: str, scene: Scene, operator: OperatorProcess, figures: dict[str, Any]
 ) -> None:
     code, outcome, result = RESULTS[name]
-    apply_execution(name, {"code": code})
-    status = wait_phase(name, timeout=120)
-    size = len(json.dumps(get_execution(name)))
+    scene.apply(name, {"code": code})
+    status = scene.wait(name, timeout=120)
+    size = len(json.dumps(scene.get(name)))
     figures.update(reason=status.get("reason"), message=status.get("message"), objectBytes=size)
     assert (status["phase"], status["reason"]) == outcome, status
     assert status.get("message"), status
@@ -63,11 +54,11 @@ def test_result_outcomes_are_clear_and_small(
 
 
 def _create(
-    apply_execution: Apply, name: str, spec: dict[str, Any]
+    scene: Scene, name: str, spec: dict[str, Any]
 ) -> tuple[dict[str, Any], ApiException | None]:
     """The created Execution, or the API server's refusal of it."""
     try:
-        return apply_execution(name, spec), None
+        return scene.apply(name, spec), None
     except ApiException as exc:
         return {}, exc
 
@@ -91,50 +82,57 @@ BAD_SPECS: dict[str, tuple[dict[str, Any], str]] = {
     "absurd-retries": ({"code": "result = 1", "retries": 1000000}, "retries"),
     "zero-cpu-seconds": ({"code": "result = 1", "rlimits": {"cpuSeconds": 0}}, "cpuSeconds"),
     "missing-configmap-key": (
-        {"codeFrom": {"configMapKeyRef": {"name": "scripts", "key": "nope.py"}}},
+        {
+            "codeFrom": {"configMapKeyRef": {"name": "scripts", "key": "nope.py"}},
+            "startDeadlineSeconds": 20,  # ends the run the defect below leaves waiting
+        },
         "nope.py",
     ),
 }
+# Operator defects this suite found (reported to the operator's owners); strict: the
+# test fails the suite once they are fixed, so the mark is removed with the fix.
+KNOWN_DEFECTS: dict[str, str] = {}
+
+
+def _cases(names: list[str]) -> list[Any]:
+    return [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_DEFECTS[n]))
+        if n in KNOWN_DEFECTS
+        else n
+        for n in names
+    ]
 
 
 @pytest.mark.scenario("6-bad-specs")
-@pytest.mark.parametrize("name", list(BAD_SPECS))
+@pytest.mark.parametrize("name", _cases(list(BAD_SPECS)))
 def test_bad_spec_is_refused_naming_the_field(
-    name: str,
-    apply_execution: Apply,
-    wait_phase: Wait,
-    pods_of: PodsOf,
-    core: client.CoreV1Api,
-    namespace: str,
-    figures: dict[str, Any],
+    name: str, scene: Scene, figures: dict[str, Any]
 ) -> None:
     spec, field = BAD_SPECS[name]
-    core.create_namespaced_config_map(
-        namespace,
+    scene.core.create_namespaced_config_map(
+        scene.namespace,
         client.V1ConfigMap(
             metadata=client.V1ObjectMeta(name="scripts"), data={"a.py": "result = 2"}
         ),
     )
-    created, refusal = _create(apply_execution, name, spec)
+    created, refusal = _create(scene, name, spec)
     if refusal is not None:
         figures.update(refusedAtAdmission=True, status=refusal.status)
         assert refusal.status == 422, refusal
         assert field in str(refusal.body), refusal.body
         return
-    status = wait_phase(name, timeout=60)
+    status = scene.wait(name, timeout=60)
     figures.update(
         refusedAtAdmission=False, reason=status.get("reason"), message=status.get("message")
     )
     assert (status["phase"], status["reason"]) == ("Failed", "InvalidSpec"), status
     assert field in status["message"], status
-    assert pods_of(created["metadata"]["uid"]) == []
+    assert scene.pods_of(created["metadata"]["uid"]) == []
 
 
 @pytest.mark.scenario("6-bad-specs")
-def test_unknown_field_never_reaches_the_operator(
-    apply_execution: Apply, wait_phase: Wait, figures: dict[str, Any]
-) -> None:
-    created, refusal = _create(apply_execution, "unknown", {"code": "result = 3", "bogusField": 1})
+def test_unknown_field_never_reaches_the_operator(scene: Scene, figures: dict[str, Any]) -> None:
+    created, refusal = _create(scene, "unknown", {"code": "result = 3", "bogusField": 1})
     if refusal is not None:
         figures.update(refusedAtAdmission=True)
         assert refusal.status == 422
@@ -143,24 +141,18 @@ def test_unknown_field_never_reaches_the_operator(
     # A structural schema prunes it (1.20 has no strict field validation).
     figures.update(refusedAtAdmission=False, pruned="bogusField" not in created["spec"])
     assert "bogusField" not in created["spec"]
-    assert wait_phase("unknown", timeout=60)["result"] == 3
+    assert scene.wait("unknown", timeout=60)["result"] == 3
 
 
 @pytest.mark.scenario("6-bad-specs")
-def test_missing_secret_key_fails_naming_it(
-    apply_execution: Apply,
-    wait_phase: Wait,
-    core: client.CoreV1Api,
-    namespace: str,
-    figures: dict[str, Any],
-) -> None:
-    core.create_namespaced_secret(
-        namespace,
+def test_missing_secret_key_fails_naming_it(scene: Scene, figures: dict[str, Any]) -> None:
+    scene.core.create_namespaced_secret(
+        scene.namespace,
         client.V1Secret(metadata=client.V1ObjectMeta(name="api"), string_data={"token": "t"}),
     )
     env = [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "api", "key": "absent-key"}}}]
-    apply_execution("nokey", {"code": "result = 1", "env": env, "startDeadlineSeconds": 120})
-    status = wait_phase("nokey", timeout=90)
+    scene.apply("nokey", {"code": "result = 1", "env": env, "startDeadlineSeconds": 120})
+    status = scene.wait("nokey", timeout=90)
     figures.update(reason=status.get("reason"), message=status.get("message"))
     # The operator never reads Secrets: the kubelet's refusal is what names the key.
     assert status["phase"] == "Failed", status

@@ -271,6 +271,15 @@ def test_malformed_runner_json_is_runner_error_naming_the_key(workdir: Workdir) 
     assert run.result is None
 
 
+def test_rlimit_beyond_what_the_kernel_takes_is_runner_error_naming_it(workdir: Workdir) -> None:
+    # 99999Ei: more than a C long holds; never blamed on the code (exit status 1).
+    huge = 99999 * 2**60
+    run = run_payload(workdir, Payload("result = 1", config={"rlimits": {"memory": huge}}))
+    assert (run.termination["code"], run.reason) == (500, Reason.RUNNER_ERROR), run.termination
+    assert "rlimits.memory" in run.termination["message"]
+    assert run.result is None
+
+
 def test_invalid_input_json_is_runner_error(workdir: Workdir) -> None:
     run = run_payload(workdir, Payload("result = 1", input_json="{not json"))
     assert run.reason == Reason.RUNNER_ERROR
