@@ -201,13 +201,14 @@ def _rlimit_errors(spec: models.ExecutionSpec) -> Iterator[str]:
         yield "spec.rlimits.stack: at least 64Ki, or Python cannot start"
     if rl.memory is not None and parse_quantity(rl.memory) < MIN_MEMORY_RLIMIT:
         yield "spec.rlimits.memory: at least 32Mi, or Python cannot start"
+    key = protocol.RlimitKey
     values = {
-        "stack": rl.stack,
-        "memory": rl.memory,
-        "fileSize": rl.file_size,
-        "cpuSeconds": rl.cpu_seconds,
-        "openFiles": rl.open_files,
-        "processes": rl.processes,
+        key.STACK: rl.stack,
+        key.MEMORY: rl.memory,
+        key.FILE_SIZE: rl.file_size,
+        key.CPU_SECONDS: rl.cpu_seconds,
+        key.OPEN_FILES: rl.open_files,
+        key.PROCESSES: rl.processes,
     }
     for name, value in values.items():
         if value is not None and parse_quantity(value) > MAX_RLIMIT:
