@@ -9,7 +9,7 @@ timestamps) and the monotonic time (delays and durations).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -30,6 +30,10 @@ class Cluster(Protocol):
     def delete_execution(self, execution: Body) -> None: ...
 
     def get_pod(self, namespace: str, name: str) -> Body | None: ...
+
+    def list_executions(self, namespaces: tuple[str, ...]) -> Iterator[Body]:
+        """Every Execution of `namespaces` (all when empty), page by page."""
+        ...
 
     def configmap_keys(self, namespace: str, name: str) -> frozenset[str] | None:
         """The keys a ConfigMap holds; None when it does not exist."""
@@ -69,6 +73,9 @@ class KubeCluster:
 
     def get_pod(self, namespace: str, name: str) -> Body | None:
         return kube.get_pod(namespace, name)
+
+    def list_executions(self, namespaces: tuple[str, ...]) -> Iterator[Body]:
+        return kube.list_executions(namespaces)
 
     def configmap_keys(self, namespace: str, name: str) -> frozenset[str] | None:
         return kube.configmap_keys(namespace, name)

@@ -21,6 +21,7 @@ from . import controller, kube, metrics, models, naming, peering
 from .background import Background, Wakeups
 from .cluster import KubeCluster
 from .pause import PeeringPause
+from .relist import Relister
 from .settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class Runtime:
     settings: Settings
     controller: controller.Controller
     wakeups: Wakeups
+    relister: Relister | None = None
     # Held so the lazily imported API classes stay imported.
     api_classes: tuple[type, ...] = ()
     # True while kopf's peering has this replica paused.
@@ -141,10 +143,18 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     kube.api()
     # The API classes import lazily (1-2 s on a busy machine, under the import lock
     # every worker then waits on): import them now, not on the first Execution.
+    # A safety net for watches that stall silently: unfinished Executions get woken.
+    relister = Relister(lambda: cluster.list_executions(ours.namespaces), wakeups.at, paused=pause)
     memo[RUNTIME] = Runtime(
-        ours, ctl, wakeups, (client.CoreV1Api, client.CustomObjectsApi), paused=pause
+        ours,
+        ctl,
+        wakeups,
+        relister,
+        (client.CoreV1Api, client.CustomObjectsApi),
+        paused=pause,
     )
     wakeups.start()
+    relister.start()
     logger.info("execution-operator started; runner image %s", ours.runner_image)
 
 
@@ -153,6 +163,8 @@ def stop(memo: kopf.Memo, **_: Any) -> None:
     runtime: Runtime | None = memo.get(RUNTIME)
     if runtime is not None:
         runtime.wakeups.stop()
+        if runtime.relister is not None:
+            runtime.relister.stop()
 
 
 @kopf.on.event(models.GROUP, models.VERSION, models.PLURAL)

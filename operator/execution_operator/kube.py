@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -85,6 +85,33 @@ def _json(response: Any) -> Body:
 
 def is_status(exc: BaseException, *codes: int) -> bool:
     return isinstance(exc, ApiException) and exc.status in codes
+
+
+LIST_PAGE = 500  # Executions per list request: memory stays flat however many there are
+
+
+def list_executions(namespaces: tuple[str, ...]) -> Iterator[Body]:
+    """Every Execution in `namespaces` (all when empty), read page by page."""
+    for namespace in namespaces or (None,):
+        token = None
+        while True:
+            if namespace is None:
+                page = custom_api().list_cluster_custom_object(
+                    models.GROUP, models.VERSION, models.PLURAL, limit=LIST_PAGE, _continue=token
+                )
+            else:
+                page = custom_api().list_namespaced_custom_object(
+                    models.GROUP,
+                    models.VERSION,
+                    namespace,
+                    models.PLURAL,
+                    limit=LIST_PAGE,
+                    _continue=token,
+                )
+            yield from page.get("items") or []
+            token = (page.get("metadata") or {}).get("continue")
+            if not token:
+                break
 
 
 def get_execution(namespace: str, name: str) -> Body | None:

@@ -14,7 +14,7 @@ import copy
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -213,6 +213,12 @@ class FakeCluster:
         self._maybe_fail("get_pod")
         pod = self.pods.get((namespace, name))
         return copy.deepcopy(pod) if pod is not None else None
+
+    def list_executions(self, namespaces: tuple[str, ...]) -> Iterator[Body]:
+        self._maybe_fail("list_executions")
+        for (namespace, _), body in list(self.executions.items()):
+            if not namespaces or namespace in namespaces:
+                yield copy.deepcopy(body)
 
     def configmap_keys(self, namespace: str, name: str) -> frozenset[str] | None:
         self._maybe_fail("configmap_keys")
