@@ -6,12 +6,12 @@ import os
 import pathlib
 import subprocess
 import uuid
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 from kubernetes import client, config
 
-from tests.support.waiting import poll_until
+# wait_until lives in tests.support.waiting; kube.wait_until is the same function.
+from tests.support.waiting import wait_until
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 STATE_DIR = pathlib.Path(
@@ -35,16 +35,6 @@ def ensure_cluster() -> None:
 
 def api_client() -> client.ApiClient:
     return config.new_client_from_config(config_file=kubeconfig_path())
-
-
-def wait_until(
-    condition: Callable[[], T | None], timeout: float, what: str, interval: float = 0.1
-) -> T:
-    """Poll `condition` until it returns something truthy; fail naming `what`."""
-    last = poll_until(condition, timeout, interval)
-    if not last:
-        raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
-    return last
 
 
 def create_namespace(core: client.CoreV1Api, prefix: str) -> str:

@@ -19,6 +19,15 @@ def poll_until(condition: Callable[[], T], timeout: float, interval: float) -> T
         time.sleep(interval)
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0, poll: float = 0.01) -> bool:
-    """True as soon as `condition()` holds; False if it still does not after `timeout`."""
-    return bool(poll_until(condition, timeout, poll))
+def wait_until(
+    condition: Callable[[], T | None], timeout: float, what: str, interval: float = 0.05
+) -> T:
+    """The first truthy value of `condition()`; after `timeout`, a failure naming `what`.
+
+    The one way tests wait: `poll_until` is its primitive, for the rare test that
+    wants the last value (a condition that must stay false).
+    """
+    last = poll_until(condition, timeout, interval)
+    if not last:
+        raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+    return last

@@ -28,9 +28,9 @@ def wakeups(fired: list[Hashable]) -> Iterator[Wakeups]:
 
 def test_a_due_key_fires_once(wakeups: Wakeups, fired: list[Hashable]) -> None:
     wakeups.at("a", time.time() + 0.05)
-    assert wait_until(lambda: fired == ["a"], 5)
+    wait_until(lambda: fired == ["a"], 5, "a to fire")
     wakeups.at("b", time.time())
-    assert wait_until(lambda: fired == ["a", "b"], 5)
+    wait_until(lambda: fired == ["a", "b"], 5, "b to fire after a")
 
 
 def test_the_earliest_ask_wins(wakeups: Wakeups, fired: list[Hashable]) -> None:
@@ -38,7 +38,7 @@ def test_the_earliest_ask_wins(wakeups: Wakeups, fired: list[Hashable]) -> None:
     wakeups.at("k", time.time() + 0.05)
     wakeups.at("k", time.time() + 1800)  # later than the pending ask: ignored
     wakeups.at("marker", time.time() + 0.3)
-    assert wait_until(lambda: "marker" in fired, 5)
+    wait_until(lambda: "marker" in fired, 5, "the marker to fire")
     assert fired == ["k", "marker"]
 
 
@@ -56,9 +56,9 @@ def test_a_stuck_callback_is_reported_until_it_returns() -> None:
         assert heap.stuck_for() is None
         heap.at("slow", time.time())
         assert entered.wait(5)
-        assert wait_until(lambda: (heap.stuck_for() or 0) > 0.05, 5)
+        wait_until(lambda: (heap.stuck_for() or 0) > 0.05, 5, "the thread to count as stuck")
         release.set()
-        assert wait_until(lambda: heap.stuck_for() is None, 5)
+        wait_until(lambda: heap.stuck_for() is None, 5, "the thread to be healthy again")
     finally:
         release.set()
         heap.stop()

@@ -114,7 +114,7 @@ def test_a_backend_that_goes_away_and_comes_back_loses_nothing(
     backend.stop()
     for i in range(100):
         collector.add("stdout", f"during {i}")
-    assert wait_until(lambda: collector.retries >= 2)  # the outage is noticed
+    wait_until(lambda: collector.retries >= 2, 10, "the outage to be noticed")
     backend.start()
     counters = collector.close(10)
 

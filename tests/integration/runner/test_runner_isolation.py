@@ -20,8 +20,8 @@ from tests.integration.runner.harness import (
     run_payload,
     start_runner,
     user_env,
-    wait_for,
 )
+from tests.support.waiting import wait_until
 
 DUMP_ENV = textwrap.dedent(
     """
@@ -128,7 +128,7 @@ def test_sigterm_to_runner_cancels_and_kills_the_group(workdir: Workdir) -> None
     assert run.returncode == ExitStatus.SYSTEM_FAILURE
     assert (run.termination["code"], run.reason) == (500, Reason.CANCELLED)
     assert run.result is None
-    wait_for(lambda: not alive(grandchild), 2, "the grandchild to be gone")
+    wait_until(lambda: not alive(grandchild), 2, "the grandchild to be gone", interval=0.01)
     assert run.seconds < 10
 
 

@@ -85,7 +85,9 @@ def test_a_write_whose_event_beats_its_response_is_not_awaited(harness: Harness)
         event.start()
         events.append(event)
         # The event is noted and its reconcile waits for this step's lock.
-        assert wait_until(lambda: harness.controller.steps.waiting(("ns", "hello")) == 1)
+        wait_until(
+            lambda: harness.controller.steps.waiting(("ns", "hello")) == 1, 10, "a waiting step"
+        )
         return written
 
     harness.cluster.patch_execution_status = patch_then_deliver_its_event  # type: ignore[method-assign]
