@@ -14,7 +14,17 @@ from typing import Any
 
 from execution_runner.protocol import Reason
 
-from . import builders, kube, metrics, models, naming, outcomes, policy, status, validation
+from . import (
+    api_errors,
+    builders,
+    metrics,
+    models,
+    naming,
+    outcomes,
+    policy,
+    status,
+    validation,
+)
 from .cluster import Clock, Cluster
 from .echoes import Echoes
 from .outcomes import Outcome
@@ -121,10 +131,10 @@ class Attempts:
             )
             pod = builders.build_pod(execution, attempt, self._settings)
             created = self._cluster.create_or_adopt(pod)
-        except kube.NotOursError as conflict:
+        except api_errors.NotOursError as conflict:
             self.fail_name_conflict(execution, conflict, now)
             return
-        except kube.RefusedError as refused:
+        except api_errors.RefusedError as refused:
             outcome = Outcome(
                 "Failed",
                 Reason.POD_REJECTED,
@@ -137,7 +147,7 @@ class Attempts:
         except Exception as exc:  # transient (5xx, 429, timeouts): retried until the deadline
             if now < outcomes.creation_deadline(execution, spec):
                 raise
-            outcome = outcomes.creation_deadline_exceeded(spec, kube.describe_error(exc))
+            outcome = outcomes.creation_deadline_exceeded(spec, api_errors.describe_error(exc))
             if not self.retried(execution, spec, attempt, outcome, now):
                 self._writer.finish(execution, outcome, now)
             return
@@ -150,7 +160,7 @@ class Attempts:
         self._schedule((meta["namespace"], meta["name"]), deadline)
 
     def fail_name_conflict(
-        self, execution: Body, conflict: kube.NotOursError, now: datetime
+        self, execution: Body, conflict: api_errors.NotOursError, now: datetime
     ) -> None:
         """Someone else's object holds the attempt's name: fail, never adopt or run it."""
         outcome = Outcome(

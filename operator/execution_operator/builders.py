@@ -15,6 +15,8 @@ from typing import Any, Final
 from execution_runner import protocol
 
 from . import models, naming, policy
+from .api_types import ApiModel
+from .pod_model import PodTemplate
 from .quantity import quantity_to_int
 from .settings import Settings
 from .validation import parse_spec
@@ -144,7 +146,7 @@ def _payload_volume(spec: models.ExecutionSpec, configmap_name: str) -> dict[str
     }
 
 
-def _dump(model: models.ApiModel) -> dict[str, Any]:
+def _dump(model: ApiModel) -> dict[str, Any]:
     return model.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
@@ -221,7 +223,7 @@ def _container(spec: models.ExecutionSpec, settings: Settings) -> dict[str, Any]
     }
 
 
-def _template_fields(template: models.PodTemplate | None) -> dict[str, Any]:
+def _template_fields(template: PodTemplate | None) -> dict[str, Any]:
     if template is None:
         return {}
     fields = _dump(template)

@@ -17,7 +17,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from . import builders, kube, metrics, models, naming, outcomes, results, status, validation
+from . import (
+    api_errors,
+    builders,
+    metrics,
+    models,
+    naming,
+    outcomes,
+    results,
+    status,
+    validation,
+)
 from .attempts import Attempts, Scheduler
 from .cluster import SYSTEM_CLOCK, Clock, Cluster
 from .echoes import Echoes
@@ -142,7 +152,7 @@ class Controller:
             try:
                 self._step(execution, hint)
             except Exception as exc:
-                if not kube.is_status(exc, 409):
+                if not api_errors.is_status(exc, 409):
                     raise
                 logger.debug("conflict on %s/%s; reconciling again", namespace, name)
                 continue
@@ -181,7 +191,9 @@ class Controller:
         else:
             body = self.cluster.get_pod(meta["namespace"], pod_name)
         if body is not None and not naming.controlled_by(body, meta["uid"]):
-            self._attempts.fail_name_conflict(execution, kube.NotOursError("Pod", pod_name), now)
+            self._attempts.fail_name_conflict(
+                execution, api_errors.NotOursError("Pod", pod_name), now
+            )
             return
         pod = PodView.of(body) if body is not None else None
 
@@ -264,7 +276,7 @@ class Controller:
                 self.settings.result_read_max_bytes,
             )
         except Exception as exc:
-            if kube.is_status(exc, 400, 404):  # the log is gone with a deleted pod
+            if api_errors.is_status(exc, 400, 404):  # the log is gone with a deleted pod
                 return results.ResultRead(problem="the pod's log could not be read")
             # Other errors (e.g. 500 from a node without an address) may pass: the step
             # is retried with back-off, a bounded number of times.
@@ -272,6 +284,6 @@ class Controller:
                 raise
             return results.ResultRead(
                 problem=f"the pod's log could not be read in {LOG_READ_TRIES} tries, "
-                f"the last: {kube.describe_error(exc)}"
+                f"the last: {api_errors.describe_error(exc)}"
             )
         return results.read_result(tail, pod.termination)

@@ -13,6 +13,7 @@ from typing import Any, Final
 import yaml
 
 from . import models, status_model
+from .api_types import ApiModel
 
 CRD_NAME: Final = f"{models.PLURAL}.{models.GROUP}"
 HEADER: Final = (
@@ -42,7 +43,7 @@ class SchemaError(ValueError):
     """A model produced a JSON schema Kubernetes cannot take as structural."""
 
 
-def structural_schema(model: type[models.ApiModel]) -> Schema:
+def structural_schema(model: type[ApiModel]) -> Schema:
     """The model's JSON schema rewritten as a Kubernetes structural schema."""
     raw = model.model_json_schema(by_alias=True, mode="validation")
     defs: dict[str, Schema] = raw.pop("$defs", {})

@@ -16,6 +16,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from . import models, naming
+from .api_errors import NotOursError, RefusedError, permanent_refusal
 
 Body = dict[str, Any]
 EVENT_SOURCE = "execution-operator"
@@ -81,10 +82,6 @@ def _json(response: Any) -> Body:
     """
     body: Body = json.loads(response.data)
     return body
-
-
-def is_status(exc: BaseException, *codes: int) -> bool:
-    return isinstance(exc, ApiException) and exc.status in codes
 
 
 LIST_PAGE = 500  # Executions per list request: memory stays flat however many there are
@@ -174,53 +171,6 @@ def configmap_keys(namespace: str, name: str) -> frozenset[str] | None:
     return frozenset(found.data or {}) | frozenset(found.binary_data or {})
 
 
-class RefusedError(Exception):
-    """The API server refused to create an object for good (4xx but 409/429)."""
-
-    def __init__(self, kind: str, name: str, message: str) -> None:
-        super().__init__(f"{kind} {name!r}: {message}")
-        self.kind = kind
-        self.name = name
-        self.message = message
-
-
-def _api_message(exc: ApiException) -> str:
-    """The API server's own message for a refused call (else the HTTP reason)."""
-    try:
-        body = json.loads(exc.body or "{}")
-    except ValueError:
-        body = {}
-    return str((body.get("message") if isinstance(body, dict) else None) or exc.reason or "")
-
-
-def describe_error(exc: BaseException) -> str:
-    """A failed call in one clause, e.g. `HTTP 503: etcdserver: request timed out`."""
-    if isinstance(exc, ApiException):
-        message = _api_message(exc)
-        return f"HTTP {exc.status}: {message}" if message else f"HTTP {exc.status}"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _permanent_refusal(exc: ApiException) -> str | None:
-    """The API's message when `exc` will not change on retry; None when it may."""
-    if exc.status is None or not 400 <= exc.status < 500 or exc.status in (409, 429):
-        return None
-    message = _api_message(exc)
-    # A full ResourceQuota frees up as other pods finish: retried, like a Job's pods.
-    if exc.status == 403 and "exceeded quota" in message:
-        return None
-    return message or f"HTTP {exc.status}"
-
-
-class NotOursError(Exception):
-    """An object with the name we need exists, but its controller is someone else."""
-
-    def __init__(self, kind: str, name: str) -> None:
-        super().__init__(f"{kind} {name!r}")
-        self.kind = kind
-        self.name = name
-
-
 def create_or_adopt(body: Body) -> bool:
     """Create a Pod or ConfigMap; True if created, False if ours exists already.
 
@@ -235,7 +185,7 @@ def create_or_adopt(body: Body) -> bool:
     try:
         create(namespace, body)
     except ApiException as exc:
-        refusal = _permanent_refusal(exc)
+        refusal = permanent_refusal(exc)
         if refusal is not None:
             raise RefusedError(kind, name, refusal) from exc
         if exc.status != 409:

@@ -2,19 +2,20 @@
 
 `crd.py` turns these into the CRD's structural schema, `validation.py` parses an
 Execution body with them, and `docs/api.md` describes them. Attributes are
-snake_case; the wire names are their camelCase aliases. The status model is in
+snake_case; the wire names are their camelCase aliases. The base model and field
+types are in `api_types.py`, the pod settings in `pod_model.py`, the status model in
 `status_model.py`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final, Literal
+from typing import Final, Literal
 
 from execution_runner import protocol
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
-from pydantic.alias_generators import to_camel
+from pydantic import Field
 
-from .quantity import QUANTITY_PATTERN, parse_quantity
+from .api_types import AnyJson, ApiModel, ConfigMapKey, ObjectName, Quantity
+from .pod_model import PodTemplate, ResourceRequirements
 
 GROUP: Final = "execution-operator.io"
 VERSION: Final = "v1alpha1"
@@ -30,52 +31,10 @@ MAX_TIMEOUT_SECONDS: Final = 86400
 MAX_RETRIES: Final = 10
 # POSIX names only: the user code reads them through os.environ.
 ENV_NAME_PATTERN: Final = r"^[A-Za-z_][A-Za-z0-9_]*$"
-DNS_SUBDOMAIN_PATTERN: Final = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-CONFIGMAP_KEY_PATTERN: Final = r"^[-._a-zA-Z0-9]+$"
 
 Phase = Literal["Pending", "Running", "Succeeded", "Failed", "Cancelled"]
 PHASES: Final[tuple[str, ...]] = ("Pending", "Running", "Succeeded", "Failed", "Cancelled")
 TERMINAL_PHASES: Final = frozenset({"Succeeded", "Failed", "Cancelled"})
-
-
-def _quantity(value: int | str) -> int | str:
-    parse_quantity(value)  # raises a ValueError pydantic reports with the field's path
-    return value
-
-
-Quantity = Annotated[
-    int | str,
-    AfterValidator(_quantity),
-    WithJsonSchema(
-        {
-            "anyOf": [{"type": "integer"}, {"type": "string"}],
-            "pattern": QUANTITY_PATTERN,
-            "x-kubernetes-int-or-string": True,
-        }
-    ),
-]
-# Any JSON value (object, list, string, number, bool); kept as is by the API server.
-AnyJson = Annotated[Any, WithJsonSchema({"x-kubernetes-preserve-unknown-fields": True})]
-# A free-form object (affinity), kept as is by the API server.
-FreeObject = Annotated[
-    dict[str, Any],
-    WithJsonSchema({"type": "object", "x-kubernetes-preserve-unknown-fields": True}),
-]
-ObjectName = Annotated[str, Field(min_length=1, max_length=253, pattern=DNS_SUBDOMAIN_PATTERN)]
-ConfigMapKey = Annotated[str, Field(min_length=1, max_length=253, pattern=CONFIGMAP_KEY_PATTERN)]
-
-
-class ApiModel(BaseModel):
-    """Base: camelCase on the wire, immutable, unknown fields rejected."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-        extra="forbid",
-        frozen=True,
-    )
 
 
 # --- spec ---------------------------------------------------------------------
@@ -181,18 +140,6 @@ class RLimits(ApiModel):
     )
 
 
-class ResourceRequirements(ApiModel):
-    """Container requests and limits (cgroups), as in a Pod."""
-
-    requests: dict[str, Quantity] | None = Field(
-        default=None, description="Minimum resources, e.g. cpu: 100m, memory: 128Mi."
-    )
-    limits: dict[str, Quantity] | None = Field(
-        default=None,
-        description="Maximum resources; exceeding the memory limit is OOMKilled.",
-    )
-
-
 class SecretRef(ApiModel):
     """A Secret in the Execution's namespace."""
 
@@ -229,51 +176,6 @@ class LogsSpec(ApiModel):
             "writes wait while the backend accepts; lines are dropped and counted only while "
             "it is down or failing) or drop (never wait; a full queue drops lines, counted)."
         ),
-    )
-
-
-class Toleration(ApiModel):
-    """A Kubernetes toleration."""
-
-    key: str | None = Field(default=None, description="Taint key; empty matches all keys.")
-    operator: Literal["Exists", "Equal"] | None = Field(
-        default=None, description="Exists or Equal (default Equal)."
-    )
-    value: str | None = Field(default=None, description="Taint value for Equal.")
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
-        default=None, description="Taint effect to match; empty matches all."
-    )
-    toleration_seconds: int | None = Field(
-        default=None, description="How long a NoExecute taint is tolerated."
-    )
-
-
-class LocalName(ApiModel):
-    """A reference by name to an object in the same namespace."""
-
-    name: ObjectName = Field(description="Name of the object.")
-
-
-class PodTemplate(ApiModel):
-    """The pod settings an Execution may choose; everything else is the operator's."""
-
-    labels: dict[str, str] | None = Field(default=None, description="Extra pod labels.")
-    annotations: dict[str, str] | None = Field(default=None, description="Extra pod annotations.")
-    node_selector: dict[str, str] | None = Field(
-        default=None, description="Node labels the pod must run on."
-    )
-    tolerations: list[Toleration] | None = Field(default=None, description="Pod tolerations.")
-    affinity: FreeObject | None = Field(
-        default=None, description="Pod affinity, as in a Pod spec (passed through)."
-    )
-    runtime_class_name: str | None = Field(
-        default=None, max_length=253, description="RuntimeClass, e.g. gvisor or kata."
-    )
-    priority_class_name: str | None = Field(
-        default=None, max_length=253, description="PriorityClass of the pod."
-    )
-    image_pull_secrets: list[LocalName] | None = Field(
-        default=None, description="Secrets for pulling a private runner image."
     )
 
 

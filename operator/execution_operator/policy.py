@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterator, Sequence
 
 from . import models
+from .pod_model import Toleration
 from .settings import Settings
 
 
@@ -69,7 +70,7 @@ def policy_errors(spec: models.ExecutionSpec, settings: Settings) -> Iterator[st
             yield f"spec.podTemplate.tolerations[{i}]: {problem}"
 
 
-def _toleration_problem(toleration: models.Toleration, denied: Sequence[str]) -> str | None:
+def _toleration_problem(toleration: Toleration, denied: Sequence[str]) -> str | None:
     if not toleration.key:
         if toleration.operator == "Exists":
             return "an empty key with operator Exists tolerates every taint; name the taint"

@@ -10,7 +10,8 @@ from typing import Literal
 from execution_runner import protocol
 from pydantic import Field
 
-from .models import AnyJson, ApiModel, Phase
+from .api_types import AnyJson, ApiModel
+from .models import Phase
 
 
 class ErrorInfo(ApiModel):

@@ -16,6 +16,7 @@ import pydantic
 from execution_runner import protocol
 
 from . import models, naming
+from .api_types import DNS_SUBDOMAIN_PATTERN
 from .quantity import parse_quantity
 
 logger = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ MAX_BATCH_BYTES_RANGE: Final = (1024, 64 * 1024 * 1024)
 RESOURCE_NAMES: Final = frozenset({"cpu", "memory", "ephemeral-storage"})
 
 _LABEL_NAME: Final = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_DNS_SUBDOMAIN: Final = re.compile(models.DNS_SUBDOMAIN_PATTERN)
+_DNS_SUBDOMAIN: Final = re.compile(DNS_SUBDOMAIN_PATTERN)
 _LABEL_VALUE: Final = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 
 

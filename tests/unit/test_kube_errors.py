@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from execution_operator import kube
+from execution_operator import api_errors
 from kubernetes.client.exceptions import ApiException
 
 
@@ -23,7 +23,7 @@ def _refusal(status: int, message: str) -> ApiException:
     ],
 )
 def test_permanent_refusals_keep_the_api_servers_message(status: int, message: str) -> None:
-    assert kube._permanent_refusal(_refusal(status, message)) == message
+    assert api_errors.permanent_refusal(_refusal(status, message)) == message
 
 
 @pytest.mark.parametrize(
@@ -37,4 +37,4 @@ def test_permanent_refusals_keep_the_api_servers_message(status: int, message: s
     ],
 )
 def test_transient_refusals_are_retried(status: int, message: str) -> None:
-    assert kube._permanent_refusal(_refusal(status, message)) is None
+    assert api_errors.permanent_refusal(_refusal(status, message)) is None

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from execution_operator import kube, models, naming, status_model
+from execution_operator import api_errors, models, naming, status_model
 from execution_operator.builders import CONTAINER_NAME
 from execution_operator.podview import format_time
 from execution_runner import protocol
@@ -233,7 +233,7 @@ class FakeCluster:
         existing = store.get(key)
         if existing is not None:
             if not naming.controlled_by(existing, meta["ownerReferences"][0]["uid"]):
-                raise kube.NotOursError(body["kind"], meta["name"])
+                raise api_errors.NotOursError(body["kind"], meta["name"])
             return False
         stored = copy.deepcopy(body)
         stored["metadata"]["creationTimestamp"] = format_time(self.clock.now())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from execution_operator import kube
+from execution_operator import api_errors
 from execution_operator.steps import RETRY_MAX_SECONDS, RETRY_SECONDS
 from execution_runner.protocol import Reason
 
@@ -49,7 +49,7 @@ def test_the_backoff_is_capped(harness: Harness) -> None:
 
 def test_a_permanent_refusal_of_the_pod_fails_at_once_quoting_the_api(harness: Harness) -> None:
     harness.cluster.apply("hello")
-    refusal = kube.RefusedError("Pod", "p", "no PriorityClass with name nope was found")
+    refusal = api_errors.RefusedError("Pod", "p", "no PriorityClass with name nope was found")
     harness.cluster.failures["create_or_adopt"] += [None, refusal]
     status = harness.reconcile("hello")
     assert (status["phase"], status["reason"]) == ("Failed", Reason.POD_REJECTED)
