@@ -34,16 +34,17 @@ class StatusWriter:
         before = (current.get("phase"), current.get("reason"), current.get("attempts"))
         after = (outcome.phase, outcome.reason, patch.get("attempts", current.get("attempts")))
         if before != after:
-            kind = "Warning" if outcome.phase == "Failed" else "Normal"
-            self.post(execution, kind, outcome.reason or outcome.phase, outcome.message)
-            logger.info(
-                "%s/%s: %s %s", meta["namespace"], meta["name"], outcome.phase, outcome.reason or ""
-            )
+            # Metrics first: a scrape right after the status shows the outcome should count it.
             if outcome.terminal:
                 metrics.set_active(meta["uid"], False)
                 metrics.record_outcome(
                     outcome.reason or "", int(patch.get("code") or 0), patch.get("metrics")
                 )
+            kind = "Warning" if outcome.phase == "Failed" else "Normal"
+            self.post(execution, kind, outcome.reason or outcome.phase, outcome.message)
+            logger.info(
+                "%s/%s: %s %s", meta["namespace"], meta["name"], outcome.phase, outcome.reason or ""
+            )
         return written
 
     def finish(self, execution: Body, outcome: Outcome, now: datetime) -> Body:

@@ -401,11 +401,19 @@ def test_metrics_count_outcomes_and_pod_creation(
     assert wait_phase("measured", timeout=30)["phase"] == "Succeeded"
     assert wait_phase("measured-fail", timeout=30)["reason"] == "UserError"
 
-    text = operator.metrics_text()
-    lines = text.splitlines()
-    outcomes = [line for line in lines if line.startswith("execution_outcomes_total{")]
-    assert any('reason="Completed"' in line for line in outcomes), text
-    assert any('reason="UserError"' in line for line in outcomes), text
+    def outcomes_counted() -> list[str] | None:
+        # The counter follows the status write, so a scrape may briefly lag the phase.
+        lines = operator.metrics_text().splitlines()
+        outcomes = [line for line in lines if line.startswith("execution_outcomes_total{")]
+        counted = all(
+            any(f'reason="{reason}"' in line for line in outcomes)
+            for reason in ("Completed", "UserError")
+        )
+        return lines if counted else None
+
+    lines = kube.wait_until(
+        outcomes_counted, 10, "Completed and UserError in execution_outcomes_total"
+    )
     creation = [line for line in lines if line.startswith("execution_pod_creation_seconds")]
     count = next(
         line for line in creation if line.startswith("execution_pod_creation_seconds_count")
