@@ -224,9 +224,9 @@ def _finish_interpreter() -> None:
     threading = sys.modules.get("threading")
     if threading is not None:
         threading._shutdown()
-    import atexit  # noqa: PLC0415
-
-    atexit._run_exitfuncs()
+    atexit = sys.modules.get("atexit")  # not imported: nothing registered
+    if atexit is not None:
+        atexit._run_exitfuncs()
 
 
 def main(
@@ -246,9 +246,9 @@ def main(
     except (ValueError, OSError) as exc:
         report_setup_failure(report_fd, str(exc))
         return 1
-    import atexit  # noqa: PLC0415
-
-    atexit._clear()  # the runner's exit functions are not the code's
+    atexit = sys.modules.get("atexit")  # not imported: nothing registered
+    if atexit is not None:
+        atexit._clear()  # the runner's exit functions are not the code's
     import faulthandler  # noqa: PLC0415  # a crash (e.g. stack overflow) still shows where
 
     faulthandler.enable()
