@@ -1,12 +1,13 @@
 """The collector's queue: raw output lines waiting to be shipped, bounded in bytes.
 
-`put` never blocks. When the queue is full, what happens depends on the overflow
-policy (protocol.LogsOverflow): with BLOCK, while the backend accepts, the line is
-taken anyway (the queue overshoots by at most what the runner read at once) and
-`ready()` turns False, so the runner stops reading the code's output and the
-code's writes wait; while the backend is down or failing, and always with DROP,
-a line that does not fit is dropped and counted. A line taken by the shipping
-thread stays charged until it is compressed into a batch.
+`put` never blocks, and the queue never holds more than `max_bytes`: a line that
+does not fit is dropped and counted. With the BLOCK overflow policy
+(protocol.LogsOverflow), while the backend accepts, `ready()` turns False already
+at `hold_bytes` (below the bound by one read of the runner's), so the runner
+stops reading the code's output and the code's writes wait before anything has
+to be dropped; while the backend is down or failing, and always with DROP, the
+reader is never held back. A line taken by the shipping thread stays charged
+until it is compressed into a batch.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from typing import Final, NamedTuple
 
 # Memory of one queued line beyond its text: tuple, float, deque slot, allocator rounding.
 LINE_OVERHEAD_BYTES: Final = 128
-# With BLOCK, how far past its bound the queue may grow while the reader has not
-# yet seen ready() turn False (one read of 64 KiB of tiny lines is ~6 MiB charged).
-# Past it, lines are dropped even with BLOCK, so memory stays bounded for any caller.
+# With BLOCK, room kept below the bound for what the runner reads after ready()
+# turned False (one 64 KiB read of short lines is up to a few MiB charged); at most
+# half the bound. A caller that reads on regardless gets drops, never more memory.
 BLOCK_SLACK_BYTES: Final = 16 * 1024 * 1024
 
 
@@ -42,6 +43,8 @@ class LineQueue:
 
     def __init__(self, max_bytes: int, wake_bytes: int, block: bool = False) -> None:
         self.max_bytes = max_bytes
+        # With BLOCK: where the reader is held back (see BLOCK_SLACK_BYTES).
+        self.hold_bytes = max_bytes - min(BLOCK_SLACK_BYTES, max_bytes // 2)
         self.block = block  # backpressure instead of drops while the backend accepts
         # False from a failed delivery attempt until the next delivered batch.
         self.backend_ok = True
@@ -62,8 +65,7 @@ class LineQueue:
         with self.cond:
             if self.sealed:
                 return
-            limit = self.max_bytes + (BLOCK_SLACK_BYTES if self._holding() else 0)
-            if self.used_bytes + charged > limit:
+            if self.used_bytes + charged > self.max_bytes:
                 self.dropped += 1
                 return
             self._lines.append(QueuedLine(time.time(), stream, line, charged))
@@ -83,7 +85,7 @@ class LineQueue:
 
         Read without the lock: a stale answer only shifts a pause by one read.
         """
-        return not (self._holding() and self.used_bytes >= self.max_bytes)
+        return not (self._holding() and self.used_bytes >= self.hold_bytes)
 
     def take(self, limit: int) -> list[QueuedLine]:
         """Up to `limit` oldest queued lines, still charged until `release`."""
