@@ -49,10 +49,10 @@ def measure(
     ready() (backpressure: nothing is dropped while the backend accepts);
     otherwise add on regardless (the worst case for memory: drops, bounded).
     """
-    from execution_runner.supervise import BACKPRESSURE_POLL_SECONDS  # noqa: PLC0415
     from execution_runner.collector.log_collector import LogCollector  # noqa: PLC0415
     from execution_runner.config import log_settings  # noqa: PLC0415
     from execution_runner.redact import Redactor  # noqa: PLC0415
+    from execution_runner.supervise import BACKPRESSURE_POLL_SECONDS  # noqa: PLC0415
 
     rss_before = _peak_rss_bytes()
     settings = {"endpoint": endpoint, "attributes": ATTRIBUTES, **logs}
