@@ -34,7 +34,8 @@ _SIGINFO_BYTES: Final = 128  # sizeof(struct signalfd_siginfo)
 _SSI_SIGNO: Final = 0
 _SSI_PID: Final = 12
 _SSI_UID: Final = 16
-_SIGSET_BYTES: Final = 128  # glibc's sigset_t; the kernel reads its first 8
+_SIGSET_BYTES: Final = 128  # glibc's sigset_t; the kernel reads its first word
+_SIGSET_WORD_BYTES: Final = 8  # an unsigned long (LP64): signals 1-64
 
 
 def _u32(data: bytes, offset: int) -> int:
@@ -42,11 +43,11 @@ def _u32(data: bytes, offset: int) -> int:
 
 
 def sigset(signals: tuple[int, ...]) -> bytes:
-    """A sigset_t with `signals`: bit (n - 1) of the native-endian 64-bit words."""
+    """A sigset_t with `signals`: bit (n - 1) of its first, native-endian word."""
     bits = 0
     for sig in signals:
         bits |= 1 << (sig - 1)
-    return bits.to_bytes(_SIGSET_BYTES // 8, sys.byteorder).ljust(_SIGSET_BYTES, b"\0")
+    return bits.to_bytes(_SIGSET_WORD_BYTES, sys.byteorder).ljust(_SIGSET_BYTES, b"\0")
 
 
 class Received:
