@@ -51,8 +51,12 @@ class ChildSetup:
 
 
 def _env_block() -> tuple[int, int]:
-    with open("/proc/self/stat", "rb") as handle:
-        fields = handle.read().rpartition(b") ")[2].split()
+    # os-level reads: no io objects, fewer pages written (each a copy after the fork).
+    fd = os.open("/proc/self/stat", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        fields = os.read(fd, 4096).rpartition(b") ")[2].split()
+    finally:
+        os.close(fd)
     # `fields` starts at field 3 (state).
     start = int(fields[_ENV_START_FIELD - 3])
     return start, int(fields[_ENV_START_FIELD - 2])
