@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
 import textwrap
 
 from execution_runner import protocol
 from execution_runner.output import MAX_LOG_LINE_BYTES
 from execution_runner.protocol import ExitStatus, Reason
 
-from tests.integration.runner.harness import PYTHON, Payload, Workdir, run_payload, run_prepared
+from tests.integration.runner.harness import (
+    Payload,
+    Workdir,
+    plain_interpreter,
+    run_payload,
+    run_prepared,
+)
 
 
 def code(text: str) -> str:
@@ -194,15 +199,10 @@ def test_exit_functions_the_code_registers_run_as_at_interpreter_exit(workdir: W
 
 def test_the_code_sees_the_site_packages_of_a_plain_interpreter(workdir: Workdir) -> None:
     # What a plain `python3 -I` puts on sys.path (site-packages, .pth entries) the code sees too.
-    plain = subprocess.run(
-        [PYTHON, "-I", "-c", "import json, sys; print(json.dumps(sys.path))"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    plain = plain_interpreter("sys.path")
     run = run_payload(workdir, Payload("import sys\nresult = sys.path\n"))
     assert run.reason == Reason.COMPLETED
-    missing = [entry for entry in json.loads(plain.stdout) if entry not in run.result]
+    missing = [entry for entry in plain if entry not in run.result]
     assert not missing
 
 

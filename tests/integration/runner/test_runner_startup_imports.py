@@ -7,12 +7,9 @@ what the runner loaded before the fork (plus the bootstrap). Compared with a pla
 
 from __future__ import annotations
 
-import ast
-import subprocess
-
 from execution_runner.protocol import Reason
 
-from tests.integration.runner.harness import PYTHON, Payload, Workdir, run_payload
+from tests.integration.runner.harness import Payload, Workdir, plain_interpreter, run_payload
 
 # Each costs milliseconds of start-up (or is needed only after the code started).
 HEAVY = {
@@ -35,15 +32,10 @@ HEAVY = {
 
 
 def test_only_the_start_path_is_loaded_when_the_code_starts(workdir: Workdir) -> None:
-    plain = subprocess.run(
-        [PYTHON, "-I", "-c", "import sys; print(sorted(sys.modules))"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    plain = plain_interpreter("sorted(sys.modules)")
     before_code = "import sys\nresult = sorted(sys.modules)\n"
     run = run_payload(workdir, Payload(before_code))
     assert run.reason == Reason.COMPLETED, run.termination
-    loaded = set(run.result) - set(ast.literal_eval(plain.stdout))
+    loaded = set(run.result) - set(plain)
     assert "execution_runner.bootstrap" in loaded  # the list is the code's own view
     assert not loaded & HEAVY, sorted(loaded & HEAVY)
