@@ -82,31 +82,34 @@ def test_queue_drops_and_counts_overflow_and_never_exceeds_its_bound() -> None:
     assert queue.queued_lines() == 7
 
 
-def test_block_holds_the_reader_back_before_the_bound_and_never_exceeds_it() -> None:
+def test_block_lets_a_pacing_reader_finish_its_read_past_the_bound() -> None:
     line = "x" * 100
-    queue = LineQueue(max_bytes=100 * charged_bytes(line), wake_bytes=1, block=True)
-    assert queue.hold_bytes == 50 * charged_bytes(line)  # half: the bound is small
+    queue = LineQueue(max_bytes=10 * charged_bytes(line), wake_bytes=1, block=True)
     added = 0
-    while queue.ready():
+    while queue.ready():  # the runner: asks before each read, stops when told
         queue.put("stdout", line)
         added += 1
-    assert added == 50
-    assert queue.dropped == 0
-    # A caller reading on regardless fills the room below the bound, then drops.
-    for _ in range(80):
+    assert added == 10
+    for _ in range(30):  # the rest of the read in progress
         queue.put("stdout", line)
-    assert queue.queued_lines() == 100
-    assert queue.dropped == 30
-    assert queue.peak_bytes <= queue.max_bytes
-    # A failing backend never holds the reader back.
+    assert queue.dropped == 0
+    assert queue.queued_lines() == 40
+    assert queue.peak_bytes <= queue.max_bytes + BLOCK_SLACK_BYTES
+    # A failing backend never holds the reader back, and the bound applies again.
     queue.backend_ok = False
     assert queue.ready()
+    queue.put("stdout", line)
+    assert queue.dropped == 1
 
 
-def test_the_default_bound_keeps_its_slack_below_it() -> None:
-    bound = protocol.DEFAULT_LOGS_MAX_QUEUE_BYTES
-    queue = LineQueue(max_bytes=bound, wake_bytes=1, block=True)
-    assert queue.hold_bytes == bound - BLOCK_SLACK_BYTES > 0
+def test_a_writer_that_never_asks_ready_gets_the_bound_exactly() -> None:
+    line = "x" * 100
+    queue = LineQueue(max_bytes=10 * charged_bytes(line), wake_bytes=1, block=True)
+    for _ in range(25):
+        queue.put("stdout", line)
+    assert queue.queued_lines() == 10
+    assert queue.dropped == 15
+    assert queue.peak_bytes == queue.max_bytes
 
 
 def test_charged_bytes_cover_what_a_queued_line_really_takes() -> None:

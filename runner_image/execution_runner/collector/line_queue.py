@@ -1,13 +1,14 @@
 """The collector's queue: raw output lines waiting to be shipped, bounded in bytes.
 
-`put` never blocks, and the queue never holds more than `max_bytes`: a line that
-does not fit is dropped and counted. With the BLOCK overflow policy
-(protocol.LogsOverflow), while the backend accepts, `ready()` turns False already
-at `hold_bytes` (below the bound by one read of the runner's), so the runner
-stops reading the code's output and the code's writes wait before anything has
-to be dropped; while the backend is down or failing, and always with DROP, the
-reader is never held back. A line taken by the shipping thread stays charged
-until it is compressed into a batch.
+`put` never blocks; a line that does not fit the bound (`max_bytes`) is dropped
+and counted. One exception, with the BLOCK overflow policy (protocol.LogsOverflow)
+while the backend accepts: a reader that paces itself by `ready()` (the runner
+asks before every read and stops reading, so the code's writes wait, once it is
+False) may finish the read in progress past the bound, by at most
+BLOCK_SLACK_BYTES; so nothing is dropped while the backend is healthy. A caller
+that never asks `ready()` gets the bound exactly. While the backend is down or
+failing, and always with DROP, the reader is never held back. A line taken by
+the shipping thread stays charged until it is compressed into a batch.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from typing import Final, NamedTuple
 
 # Memory of one queued line beyond its text: tuple, float, deque slot, allocator rounding.
 LINE_OVERHEAD_BYTES: Final = 128
-# With BLOCK, room kept below the bound for what the runner reads after ready()
-# turned False (one 64 KiB read of short lines is up to a few MiB charged); at most
-# half the bound. A caller that reads on regardless gets drops, never more memory.
+# With BLOCK, how far past its bound the queue may grow for a reader that paces
+# itself by ready() (one 64 KiB read of tiny lines is up to ~12 MiB charged). Past
+# it, lines are dropped even with BLOCK, so memory stays bounded for any caller.
 BLOCK_SLACK_BYTES: Final = 16 * 1024 * 1024
 
 
@@ -43,8 +44,6 @@ class LineQueue:
 
     def __init__(self, max_bytes: int, wake_bytes: int, block: bool = False) -> None:
         self.max_bytes = max_bytes
-        # With BLOCK: where the reader is held back (see BLOCK_SLACK_BYTES).
-        self.hold_bytes = max_bytes - min(BLOCK_SLACK_BYTES, max_bytes // 2)
         self.block = block  # backpressure instead of drops while the backend accepts
         # False from a failed delivery attempt until the next delivered batch.
         self.backend_ok = True
@@ -59,13 +58,15 @@ class LineQueue:
         self.dropped = 0
         self.closing = False
         self.sealed = False  # counters are final; nothing changes any more
+        self.paced = False  # the reader asks ready() (and so gets the slack)
 
     def put(self, stream: str, line: str) -> None:
         charged = charged_bytes(line)
         with self.cond:
             if self.sealed:
                 return
-            if self.used_bytes + charged > self.max_bytes:
+            limit = self.max_bytes + (BLOCK_SLACK_BYTES if self._holding() and self.paced else 0)
+            if self.used_bytes + charged > limit:
                 self.dropped += 1
                 return
             self._lines.append(QueuedLine(time.time(), stream, line, charged))
@@ -85,7 +86,8 @@ class LineQueue:
 
         Read without the lock: a stale answer only shifts a pause by one read.
         """
-        return not (self._holding() and self.used_bytes >= self.hold_bytes)
+        self.paced = True
+        return not (self._holding() and self.used_bytes >= self.max_bytes)
 
     def take(self, limit: int) -> list[QueuedLine]:
         """Up to `limit` oldest queued lines, still charged until `release`."""
