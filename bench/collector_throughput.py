@@ -20,71 +20,20 @@ from typing import Any
 
 import execution_runner
 
+from bench.collector_child import ATTRIBUTES, LINE
 from tests.integration.runner.harness import Payload, Workdir, run_payload
 from tests.support.log_backend import LogBackend, closed_port
 
 BURST_LINES = 200_000
 DOWN_LINES = 1_000_000
-LINE = "epoch 3 step {i:07d} loss=0.123456 lr=0.0003 grad_norm=1.2345 samples/s=1234.5"
-IDENTITY = {"namespace": "bench", "name": "bench", "uid": "0" * 36, "pod": "bench-1", "node": "n"}
-ATTRIBUTES = {"optimization_id": "opt-bench", "job_id": "job-bench"}
-CLOSE_DEADLINE = 2.0
-RSS_SAMPLE_EVERY = 20_000
 
 
-def _status_kib(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1])
-    return 0
-
-
-def _peak_rss_bytes() -> int:
-    """This process's own high-water RSS (ru_maxrss would include the parent's, from fork)."""
-    return _status_kib("VmHWM") * 1024
-
-
-def _rss_mib() -> float:
-    return round(_status_kib("VmRSS") / 1024, 1)
-
-
-def _collector_child(endpoint: str, lines: int, logs: dict[str, Any]) -> dict[str, Any]:
-    """In the child: add `lines` as fast as possible, close, report."""
-    from execution_runner.collector.log_collector import LogCollector  # noqa: PLC0415
-    from execution_runner.config import log_settings  # noqa: PLC0415
-    from execution_runner.redact import Redactor  # noqa: PLC0415
-
-    rss_before = _peak_rss_bytes()
-    settings = {"endpoint": endpoint, "attributes": ATTRIBUTES, **logs}
-    collector = LogCollector(
-        log_settings(settings), IDENTITY, Redactor(["not-in-any-line"]), "key", "ws"
-    )
-    collector.start()
-    started = time.perf_counter()
-    rss_samples = []  # (lines added, seconds, current RSS in MiB): the RSS plot
-    for i in range(lines):
-        collector.add("stdout", LINE.format(i=i))
-        if i % RSS_SAMPLE_EVERY == 0:
-            rss_samples.append((i, round(time.perf_counter() - started, 3), _rss_mib()))
-    added = time.perf_counter()
-    counters = collector.close(CLOSE_DEADLINE if "closed" in logs else 120)
-    finished = time.perf_counter()
-    return {
-        "counters": counters,
-        "retries": collector.retries,
-        "addSeconds": added - started,
-        "totalSeconds": finished - started,
-        "closeSeconds": finished - added,
-        "peakQueueBytes": collector.peak_queue_bytes,
-        "peakRssBytesBeforeCollector": rss_before,
-        "peakRssBytes": _peak_rss_bytes(),
-        "rssSamples": rss_samples,
-    }
-
-
-def _in_child(endpoint: str, lines: int, logs: dict[str, Any]) -> dict[str, Any]:
-    args = [sys.executable, "-m", "bench.collector_throughput", "--child", endpoint]
-    args += ["--lines", str(lines), "--logs", json.dumps(logs)]
+def _in_child(
+    endpoint: str, lines: int, logs: dict[str, Any], wait_when_full: bool = False
+) -> dict[str, Any]:
+    # A process of its own, lean (bench.collector_child): its RSS and CPU are the collector's.
+    args = [sys.executable, "-m", "bench.collector_child", endpoint, str(lines), json.dumps(logs)]
+    args += ["--wait-when-full"] if wait_when_full else []
     pythonpath = str(Path(execution_runner.__file__).parent.parent)
     root = str(Path(__file__).resolve().parents[1])
     done = subprocess.run(
@@ -128,13 +77,16 @@ def _through_runner(lines: int) -> dict[str, Any]:
 
 def run(out_dir: Path) -> dict[str, Any]:
     with LogBackend() as backend:
-        burst = _in_child(backend.url, BURST_LINES, {})
+        # Driven as the runner drives it: added while ready() (backpressure), so the
+        # figure is lines delivered per second, none dropped.
+        burst = _in_child(backend.url, BURST_LINES, {}, wait_when_full=True)
         delivered = len(backend.records())
     # Throughput of the shipping side alone: everything queued first (a queue big enough).
     with LogBackend() as backend:
         backlog = _in_child(
             backend.url, BURST_LINES, {"maxQueueBytes": 1 << 30, "flushIntervalMillis": 600_000}
         )
+    # Added regardless of ready(): the worst case for memory (the queue's bound must hold).
     down = _in_child(f"http://127.0.0.1:{closed_port()}/logs", DOWN_LINES, {"closed": True})
     figures = {
         "lineBytes": len(LINE.format(i=0)),
@@ -160,14 +112,8 @@ def run(out_dir: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
-    parser.add_argument("--child", metavar="ENDPOINT")
-    parser.add_argument("--lines", type=int, default=BURST_LINES)
-    parser.add_argument("--logs", default="{}")
     args = parser.parse_args()
-    if args.child:
-        print(json.dumps(_collector_child(args.child, args.lines, json.loads(args.logs))))
-    else:
-        print(json.dumps(run(args.out), indent=2))
+    print(json.dumps(run(args.out), indent=2))
 
 
 if __name__ == "__main__":

@@ -19,9 +19,8 @@ from __future__ import annotations
 import os
 import resource
 import sys
-from types import ModuleType
 
-from execution_runner import sigs
+from execution_runner import libc, sigs
 from execution_runner.fastjson import dumps, loads
 
 # `typing` costs milliseconds of start-up; the annotations need it only for checkers.
@@ -29,7 +28,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from importlib.machinery import ModuleSpec
-    from types import CodeType, TracebackType
+    from types import CodeType, ModuleType, TracebackType
     from typing import Any
 
 STATUS_OK = "ok"
@@ -40,6 +39,8 @@ STARTED_MARK = b"S"
 # Bounds the error report so it always fits the runner's report buffer.
 MAX_ERROR_TEXT = 64 * 1024
 MAX_CHAIN = 8
+# types.ModuleType without importing `types` (start-up): the type of any module.
+_MODULE_TYPE = type(sys)
 
 
 def apply_rlimits(limits: list[tuple[str, int, int, int]]) -> None:
@@ -188,14 +189,12 @@ def _result_report(namespace: dict[str, Any]) -> str:
 
 def _compile(code_path: str) -> CodeType:
     with open(code_path, "rb") as handle:
-        source = handle.read()
-    code: CodeType = compile(source, code_path, "exec", dont_inherit=True)
-    return code
+        return libc.compile_module(handle.read(), code_path)
 
 
 def run_user_code(code_path: str, data: Any, payload_type: str | None) -> tuple[str, int]:
     """Runs the code as `__main__`; returns the report and the exit status."""
-    module = ModuleType("__main__")
+    module = _MODULE_TYPE("__main__")
     namespace = module.__dict__
     namespace.update(
         __file__=code_path,
@@ -225,9 +224,9 @@ def _finish_interpreter() -> None:
     threading = sys.modules.get("threading")
     if threading is not None:
         threading._shutdown()
-    import atexit  # noqa: PLC0415
-
-    atexit._run_exitfuncs()
+    atexit = sys.modules.get("atexit")  # not imported: nothing registered
+    if atexit is not None:
+        atexit._run_exitfuncs()
 
 
 def main(
@@ -247,9 +246,9 @@ def main(
     except (ValueError, OSError) as exc:
         report_setup_failure(report_fd, str(exc))
         return 1
-    import atexit  # noqa: PLC0415
-
-    atexit._clear()  # the runner's exit functions are not the code's
+    atexit = sys.modules.get("atexit")  # not imported: nothing registered
+    if atexit is not None:
+        atexit._clear()  # the runner's exit functions are not the code's
     import faulthandler  # noqa: PLC0415  # a crash (e.g. stack overflow) still shows where
 
     faulthandler.enable()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-from execution_runner import fastjson, procs, protocol
+from execution_runner import fastjson, procs, protocol, sigs
 from execution_runner.child_env import secret_values
 from execution_runner.errors import RunnerError
 from execution_runner.outcome import Outcome, classify
@@ -113,6 +113,11 @@ def _internal_error(exc: BaseException) -> Outcome:
     )
 
 
+def _oom_kills_since(before: int | None) -> bool:
+    after = procs.oom_kill_count()
+    return before is not None and after is not None and after > before
+
+
 def _watch(
     supervisor: Supervisor,
     config: RunnerConfig,
@@ -124,8 +129,8 @@ def _watch(
     router = OutputRouter(redact, sys.stdout.buffer, sys.stderr.buffer, config.max_result_bytes)
     router.attach(sink)
     child = supervisor.wait(router)
-    oom_after = procs.oom_kill_count()
-    oom_killed = oom_before is not None and oom_after is not None and oom_after > oom_before
+    # Only a SIGKILL can be the OOM killer's: any other ending skips reading the cgroup.
+    oom_killed = child.returncode == -sigs.SIGKILL and _oom_kills_since(oom_before)
     last_line = router.take_last_stdout_line()
     outcome = classify(child, config, last_line, oom_killed)
     if last_line is not None and not outcome.consumed_last_line:

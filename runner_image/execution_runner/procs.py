@@ -22,14 +22,10 @@ def harden_runner() -> None:
     As subreaper, processes the code daemonises (double fork, setsid) are
     re-parented to the runner instead of init, so they can still be found and killed.
     """
-    import ctypes  # noqa: PLC0415  # stdlib has no prctl
+    from execution_runner import libc  # noqa: PLC0415  # stdlib has no prctl
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    for option in (PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER):
-        value = 0 if option == PR_SET_DUMPABLE else 1
-        if libc.prctl(option, value, 0, 0, 0) != 0:
-            errno = ctypes.get_errno()
-            raise OSError(errno, f"prctl({option}) failed: {os.strerror(errno)}")
+    libc.prctl(PR_SET_DUMPABLE, 0)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1)
 
 
 class ProcInfo:

@@ -15,11 +15,10 @@ processes.
 
 from __future__ import annotations
 
-import ctypes
 import os
-import struct
+import sys
 
-from execution_runner import procs, sigs
+from execution_runner import libc, procs, sigs
 
 # `typing` costs milliseconds of start-up: for checkers only.
 TYPE_CHECKING = False
@@ -31,8 +30,24 @@ WATCHED: Final = (sigs.SIGCHLD, *STOP_SIGNALS)
 _SFD_NONBLOCK: Final = os.O_NONBLOCK
 _SFD_CLOEXEC: Final = os.O_CLOEXEC
 _SIGINFO_BYTES: Final = 128  # sizeof(struct signalfd_siginfo)
-# ssi_signo, ssi_errno, ssi_code, ssi_pid, ssi_uid
-_SIGINFO_HEAD: Final = struct.Struct("=IiiII")
+# Byte offsets of ssi_signo, ssi_pid and ssi_uid (u32 each) in a signalfd_siginfo.
+_SSI_SIGNO: Final = 0
+_SSI_PID: Final = 12
+_SSI_UID: Final = 16
+_SIGSET_BYTES: Final = 128  # glibc's sigset_t; the kernel reads its first word
+_SIGSET_WORD_BYTES: Final = 8  # an unsigned long (LP64): signals 1-64
+
+
+def _u32(data: bytes, offset: int) -> int:
+    return int.from_bytes(data[offset : offset + 4], sys.byteorder)
+
+
+def sigset(signals: tuple[int, ...]) -> bytes:
+    """A sigset_t with `signals`: bit (n - 1) of its first, native-endian word."""
+    bits = 0
+    for sig in signals:
+        bits |= 1 << (sig - 1)
+    return bits.to_bytes(_SIGSET_WORD_BYTES, sys.byteorder).ljust(_SIGSET_BYTES, b"\0")
 
 
 class Received:
@@ -49,15 +64,8 @@ class SignalChannel:
 
     def __init__(self) -> None:
         sigs.block(WATCHED)
-        libc = ctypes.CDLL(None, use_errno=True)
-        mask = ctypes.create_string_buffer(_SIGINFO_BYTES)  # sigset_t fits in 128 bytes
-        libc.sigemptyset(mask)
-        for sig in WATCHED:
-            libc.sigaddset(mask, int(sig))
-        fd = libc.signalfd(-1, mask, _SFD_NONBLOCK | _SFD_CLOEXEC)
-        if fd < 0:
-            error = ctypes.get_errno()
-            raise OSError(error, f"signalfd failed: {os.strerror(error)}")
+        fd = libc.function("signalfd")(-1, sigset(WATCHED), _SFD_NONBLOCK | _SFD_CLOEXEC)
+        libc.check(fd, "signalfd")
         self.fd: int = fd
         self.stop_requested = False
         # Stop signals the code sent to the runner: (signal number, sender pid).
@@ -71,8 +79,10 @@ class SignalChannel:
             except BlockingIOError:
                 return records
             for offset in range(0, len(data) - _SIGINFO_BYTES + 1, _SIGINFO_BYTES):
-                signo, _, _, pid, uid = _SIGINFO_HEAD.unpack_from(data, offset)
-                records.append(Received(signo, pid, uid))
+                field = data[offset : offset + _SIGINFO_BYTES]
+                records.append(
+                    Received(_u32(field, _SSI_SIGNO), _u32(field, _SSI_PID), _u32(field, _SSI_UID))
+                )
 
     def drain(self, child_pid: int | None) -> None:
         """Reads pending signals; a stop signal counts as a stop or as the code's doing."""

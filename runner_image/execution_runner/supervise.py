@@ -8,6 +8,7 @@ log collector starts any thread.
 
 from __future__ import annotations
 
+import gc
 import os
 import select
 import sys
@@ -97,6 +98,9 @@ class Supervisor:
         sys.stderr.flush()
         self.exit.started_at = time.time()
         self._started = time.monotonic()
+        # Pre-fork objects out of the collector's reach: a collection in either process
+        # would otherwise write to every object's header and copy each page (copy-on-write).
+        gc.freeze()
         try:
             pid = os.fork()
             if pid == 0:

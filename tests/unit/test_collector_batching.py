@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
+import tracemalloc
 
 import pytest
 from execution_runner import protocol
@@ -15,7 +17,7 @@ from execution_runner.collector.backend_client import (
     request_headers,
 )
 from execution_runner.collector.batching import BatchBuilder, body_prefix
-from execution_runner.collector.line_queue import LineQueue, charged_bytes
+from execution_runner.collector.line_queue import BLOCK_SLACK_BYTES, LineQueue, charged_bytes
 from execution_runner.config import log_settings
 from execution_runner.errors import RunnerError
 
@@ -78,6 +80,51 @@ def test_queue_drops_and_counts_overflow_and_never_exceeds_its_bound() -> None:
     queue.release(sum(item.charged for item in taken))
     queue.put("stdout", line)
     assert queue.queued_lines() == 7
+
+
+def test_block_lets_a_pacing_reader_finish_its_read_past_the_bound() -> None:
+    line = "x" * 100
+    queue = LineQueue(max_bytes=10 * charged_bytes(line), wake_bytes=1, block=True)
+    added = 0
+    while queue.ready():  # the runner: asks before each read, stops when told
+        queue.put("stdout", line)
+        added += 1
+    assert added == 10
+    for _ in range(30):  # the rest of the read in progress
+        queue.put("stdout", line)
+    assert queue.dropped == 0
+    assert queue.queued_lines() == 40
+    assert queue.peak_bytes <= queue.max_bytes + BLOCK_SLACK_BYTES
+    # A failing backend never holds the reader back, and the bound applies again.
+    queue.backend_ok = False
+    assert queue.ready()
+    queue.put("stdout", line)
+    assert queue.dropped == 1
+
+
+def test_a_writer_that_never_asks_ready_gets_the_bound_exactly() -> None:
+    line = "x" * 100
+    queue = LineQueue(max_bytes=10 * charged_bytes(line), wake_bytes=1, block=True)
+    for _ in range(25):
+        queue.put("stdout", line)
+    assert queue.queued_lines() == 10
+    assert queue.dropped == 15
+    assert queue.peak_bytes == queue.max_bytes
+
+
+def test_charged_bytes_cover_what_a_queued_line_really_takes() -> None:
+    lines = [f"epoch 3 step {i:07d} loss=0.123456" for i in range(20_000)]
+    queue = LineQueue(max_bytes=1 << 40, wake_bytes=1 << 40)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for line in lines:
+            queue.put("stdout", line)
+        taken = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    really = taken + sum(sys.getsizeof(line) for line in lines)  # the texts are queued too
+    assert really <= queue.used_bytes <= 1.5 * really
 
 
 def test_settings_defaults_and_bad_values() -> None:

@@ -1,12 +1,14 @@
 """The collector's queue: raw output lines waiting to be shipped, bounded in bytes.
 
-`put` never blocks. When the queue is full, what happens depends on the overflow
-policy (protocol.LogsOverflow): with BLOCK, while the backend accepts, the line is
-taken anyway (the queue overshoots by at most what the runner read at once) and
-`ready()` turns False, so the runner stops reading the code's output and the
-code's writes wait; while the backend is down or failing, and always with DROP,
-a line that does not fit is dropped and counted. A line taken by the shipping
-thread stays charged until it is compressed into a batch.
+`put` never blocks; a line that does not fit the bound (`max_bytes`) is dropped
+and counted. One exception, with the BLOCK overflow policy (protocol.LogsOverflow)
+while the backend accepts: a reader that paces itself by `ready()` (the runner
+asks before every read and stops reading, so the code's writes wait, once it is
+False) may finish the read in progress past the bound, by at most
+BLOCK_SLACK_BYTES; so nothing is dropped while the backend is healthy. A caller
+that never asks `ready()` gets the bound exactly. While the backend is down or
+failing, and always with DROP, the reader is never held back. A line taken by
+the shipping thread stays charged until it is compressed into a batch.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from typing import Final, NamedTuple
 
 # Memory of one queued line beyond its text: tuple, float, deque slot, allocator rounding.
 LINE_OVERHEAD_BYTES: Final = 128
-# With BLOCK, how far past its bound the queue may grow while the reader has not
-# yet seen ready() turn False (one read of 64 KiB of tiny lines is ~6 MiB charged).
-# Past it, lines are dropped even with BLOCK, so memory stays bounded for any caller.
+# With BLOCK, how far past its bound the queue may grow for a reader that paces
+# itself by ready() (one 64 KiB read of tiny lines is up to ~12 MiB charged). Past
+# it, lines are dropped even with BLOCK, so memory stays bounded for any caller.
 BLOCK_SLACK_BYTES: Final = 16 * 1024 * 1024
 
 
@@ -56,13 +58,14 @@ class LineQueue:
         self.dropped = 0
         self.closing = False
         self.sealed = False  # counters are final; nothing changes any more
+        self.paced = False  # the reader asks ready() (and so gets the slack)
 
     def put(self, stream: str, line: str) -> None:
         charged = charged_bytes(line)
         with self.cond:
             if self.sealed:
                 return
-            limit = self.max_bytes + (BLOCK_SLACK_BYTES if self._holding() else 0)
+            limit = self.max_bytes + (BLOCK_SLACK_BYTES if self._holding() and self.paced else 0)
             if self.used_bytes + charged > limit:
                 self.dropped += 1
                 return
@@ -83,6 +86,7 @@ class LineQueue:
 
         Read without the lock: a stale answer only shifts a pause by one read.
         """
+        self.paced = True
         return not (self._holding() and self.used_bytes >= self.max_bytes)
 
     def take(self, limit: int) -> list[QueuedLine]:

@@ -6,6 +6,7 @@ RLIMIT_NPROC is not enforced) inside an outer process limit.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -138,6 +139,17 @@ def isolated_start(module: str = RUNNER_MODULE) -> list[str]:
         f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)"
     )
     return [PYTHON, "-I", "-B", "-c", start]
+
+
+def plain_interpreter(expression: str) -> Any:
+    """`expression` (a literal: lists, strings) as a plain `python3 -I` (no runner) sees it."""
+    done = subprocess.run(
+        [PYTHON, "-I", "-c", f"import sys; print(repr({expression}))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return ast.literal_eval(done.stdout)
 
 
 def runner_command(module: str = RUNNER_MODULE) -> list[str]:

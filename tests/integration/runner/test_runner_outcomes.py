@@ -10,7 +10,13 @@ from execution_runner import protocol
 from execution_runner.output import MAX_LOG_LINE_BYTES
 from execution_runner.protocol import ExitStatus, Reason
 
-from tests.integration.runner.harness import Payload, Workdir, run_payload, run_prepared
+from tests.integration.runner.harness import (
+    Payload,
+    Workdir,
+    plain_interpreter,
+    run_payload,
+    run_prepared,
+)
 
 
 def code(text: str) -> str:
@@ -176,6 +182,28 @@ def test_sys_exit_zero_completes_and_nonzero_fails(workdir: Workdir) -> None:
     failed = run_payload(workdir, Payload("import sys\nsys.exit(3)\n"))
     assert failed.reason == Reason.USER_ERROR
     assert failed.termination["error"]["type"] == "SystemExit"
+
+
+def test_exit_functions_the_code_registers_run_as_at_interpreter_exit(workdir: Workdir) -> None:
+    code = textwrap.dedent(
+        """\
+        import atexit
+        atexit.register(lambda: print("exit function ran"))
+        result = True
+        """
+    )
+    run = run_payload(workdir, Payload(code))
+    assert (run.reason, run.result) == (Reason.COMPLETED, True)
+    assert run.log_lines[-1] == "exit function ran"
+
+
+def test_the_code_sees_the_site_packages_of_a_plain_interpreter(workdir: Workdir) -> None:
+    # What a plain `python3 -I` puts on sys.path (site-packages, .pth entries) the code sees too.
+    plain = plain_interpreter("sys.path")
+    run = run_payload(workdir, Payload("import sys\nresult = sys.path\n"))
+    assert run.reason == Reason.COMPLETED
+    missing = [entry for entry in plain if entry not in run.result]
+    assert not missing
 
 
 def test_os_exit_nonzero_is_user_error(workdir: Workdir) -> None:
