@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import threading
 import time
 import uuid
@@ -189,14 +190,35 @@ def rss_mib(pid: int, field: str = "VmRSS") -> float:
     raise RuntimeError(f"no {field} for pid {pid}")
 
 
+# BENCH_OPERATOR_TRACEMALLOC=25: the operator traces allocations (slower) and every RSS
+# sample also puts its memory report (execution_operator.memory) in the operator's log;
+# =0: the report without tracing.
+TRACEMALLOC_ENV = "BENCH_OPERATOR_TRACEMALLOC"
+REPORT_MARK = "memory: RSS"
+
+
 @contextlib.contextmanager
 def operator(log_dir: Path, image: str, tag: str) -> Iterator[OperatorProcess]:
     """The operator as a real process (installs the CRDs first)."""
     install_crds()
     log_dir.mkdir(parents=True, exist_ok=True)
-    process = OperatorProcess(log_dir / f"operator-{tag}-{uuid.uuid4().hex[:6]}.log", image)
+    frames = os.environ.get(TRACEMALLOC_ENV)
+    process = OperatorProcess(
+        log_dir / f"operator-{tag}-{uuid.uuid4().hex[:6]}.log",
+        image,
+        {"PYTHONTRACEMALLOC": frames} if frames and frames != "0" else None,
+    )
     with process:
         yield process
+
+
+def memory_report(process: OperatorProcess) -> None:
+    """With BENCH_OPERATOR_TRACEMALLOC set: the operator logs what holds its memory."""
+    if not os.environ.get(TRACEMALLOC_ENV) or process.process is None:
+        return
+    before = process.log_text().count(REPORT_MARK)
+    process.process.send_signal(signal.SIGUSR2)
+    wait_for(lambda: process.log_text().count(REPORT_MARK) > before, 120, "the memory report")
 
 
 def runner_image() -> str:

@@ -22,6 +22,7 @@ from bench.fake_kubelet import FakeKubelet, bound_pod, fake_node
 
 SETTLE_SECONDS = 3.0
 STALL_SECONDS = 30.0
+SETTLED_SECONDS = 30.0
 
 
 class Terminals:
@@ -101,6 +102,7 @@ def rounds(image: str, count: int, how_many: int, log_dir: Path) -> dict[str, An
                 break  # nothing finishes: more rounds would only wait as long again
             time.sleep(SETTLE_SECONDS)  # let the round's last events land before sampling
             result["operatorRssMiB"] = round(cluster.rss_mib(pid), 1)
+            cluster.memory_report(operator)
             results.append(result)
         peak = cluster.rss_mib(pid, "VmHWM")
     return {"rounds": results, "operatorPeakRssMiB": round(peak, 1)}
@@ -119,6 +121,9 @@ def at_scale(image: str, executions: int, unrelated: int, log_dir: Path) -> dict
         cluster.namespace("bench-scale") as namespace,
     ):
         core = cluster.core_api()
+        # The Executions exist before the operator starts: their CRD must be there first
+        # (a test run may have removed it).
+        cluster.install_crds()
         cluster.create_all(
             namespace,
             [bound_pod(f"u-{i:05d}", node) for i in range(unrelated)],
@@ -135,6 +140,11 @@ def at_scale(image: str, executions: int, unrelated: int, log_dir: Path) -> dict
             time.sleep(SETTLE_SECONDS)
             rss = cluster.rss_mib(operator.process.pid)
             peak = cluster.rss_mib(operator.process.pid, "VmHWM")
+            cluster.memory_report(operator)
+            # Once the backlog of events is worked off, only what is kept per object remains.
+            time.sleep(SETTLED_SECONDS)
+            settled = cluster.rss_mib(operator.process.pid)
+            cluster.memory_report(operator)
         watch.stop()
         # No kubelet will confirm their end: delete them at once, or the namespace hangs.
         core.delete_collection_namespaced_pod(
@@ -148,4 +158,5 @@ def at_scale(image: str, executions: int, unrelated: int, log_dir: Path) -> dict
         "secondsToAllPods": round(seconds, 1),
         "operatorRssMiB": round(rss, 1),
         "operatorPeakRssMiB": round(peak, 1),
+        "operatorSettledRssMiB": round(settled, 1),
     }
