@@ -212,6 +212,23 @@ def operator(log_dir: Path, image: str, tag: str) -> Iterator[OperatorProcess]:
         yield process
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(pid: int, timeout: float, window: float = 5.0, busy: float = 0.05) -> bool:
+    """Waits until the process used under `busy` of a core over `window` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(window)
+        if cpu_seconds(pid) - before < busy * window:
+            return True
+    return False
+
+
 def memory_report(process: OperatorProcess) -> None:
     """With BENCH_OPERATOR_TRACEMALLOC set: the operator logs what holds its memory."""
     if not os.environ.get(TRACEMALLOC_ENV) or process.process is None:
