@@ -99,6 +99,33 @@ def watches_alive(memo: kopf.Memo, **_: Any) -> str:
     return "ok" if waited is None else f"{len(echoes)} writes awaiting, oldest {waited:.0f}s"
 
 
+# What an Event needs of its Execution (kube.post_event's involvedObject).
+EVENT_SUBJECT_KEYS = ("name", "namespace", "uid", "resourceVersion")
+Poster = Callable[[Mapping[str, Any], str, str, str, datetime], None]
+
+
+def event_subject(execution: Mapping[str, Any]) -> dict[str, Any]:
+    """The Execution as far as its Event needs it: a queued Event holds no whole body."""
+    meta = execution.get("metadata") or {}
+    return {"metadata": {key: meta[key] for key in EVENT_SUBJECT_KEYS if key in meta}}
+
+
+def queued_poster(
+    submit: Callable[[Callable[[], None]], None], post: Poster
+) -> Callable[[Mapping[str, Any], str, str, str], None]:
+    """Posts Events through `submit` (a queue), each with the time of its transition.
+
+    In a burst the queue runs thousands deep; each entry keeps only the subject.
+    """
+
+    def post_event(execution: Mapping[str, Any], kind: str, reason: str, message: str) -> None:
+        at = datetime.now(UTC)
+        subject = event_subject(execution)
+        submit(lambda: post(subject, kind, reason, message, at))
+
+    return post_event
+
+
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     ours: Settings = memo.get(SETTINGS) or load_settings(os.environ)
@@ -134,11 +161,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     # Posting an Event can take a second on a busy API server: never on the way to a pod.
     # A few threads keep up with a burst; each Event keeps the time of its transition.
     events = Background("events", threads=EVENT_THREADS)
-
-    def post_event(execution: Mapping[str, Any], kind: str, reason: str, message: str) -> None:
-        at = datetime.now(UTC)
-        events.submit(lambda: cluster.post_event(execution, kind, reason, message, at))
-
+    post_event = queued_poster(events.submit, cluster.post_event)
     ctl = controller.Controller(ours, cluster, wakeups.at, post_event=post_event)
     kube.api()
     # The API classes import lazily (1-2 s on a busy machine, under the import lock
@@ -179,9 +202,11 @@ def execution_changed(
     **_: Any,
 ) -> None:
     assert namespace is not None  # Executions are namespaced
-    ctl = _runtime(memo).controller
+    runtime = _runtime(memo)
+    ctl = runtime.controller
     if type == "DELETED":
         ctl.forget(namespace, name, uid)
+        runtime.wakeups.cancel((namespace, name))  # nothing kept for what is gone
         return
     ctl.reconcile(namespace, name, version=body.metadata.get("resourceVersion"))
 
