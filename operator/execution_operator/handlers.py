@@ -8,7 +8,10 @@ state in `status`.
 from __future__ import annotations
 
 import logging
+import math
 import os
+import threading
+import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +20,7 @@ from typing import Any
 import kopf
 from kubernetes import client
 
-from . import controller, kube, metrics, models, naming, peering
+from . import api_errors, controller, kube, metrics, models, naming, peering
 from .background import Background, Wakeups
 from .cluster import KubeCluster
 from .pause import PeeringPause
@@ -110,18 +113,53 @@ def event_subject(execution: Mapping[str, Any]) -> dict[str, Any]:
     return {"metadata": {key: meta[key] for key in EVENT_SUBJECT_KEYS if key in meta}}
 
 
+# An Event into a namespace being deleted is refused (403) or finds it gone (404): the
+# others queued for it are dropped without a call for this long (a burst's Events can
+# outlive its namespace by minutes; each refusal cost a call and a logged traceback).
+GONE_NAMESPACE_SECONDS = 60.0
+
+
+def _namespace_gone(exc: BaseException) -> bool:
+    if api_errors.is_status(exc, 404):
+        return True
+    return api_errors.is_status(exc, 403) and "being terminated" in api_errors.describe_error(exc)
+
+
 def queued_poster(
-    submit: Callable[[Callable[[], None]], None], post: Poster
+    submit: Callable[[Callable[[], None]], None],
+    post: Poster,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> Callable[[Mapping[str, Any], str, str, str], None]:
     """Posts Events through `submit` (a queue), each with the time of its transition.
 
     In a burst the queue runs thousands deep; each entry keeps only the subject.
     """
+    guard = threading.Lock()
+    gone: dict[str, float] = {}  # namespace -> when an Event found it going away
+
+    def deliver(
+        subject: dict[str, Any], kind: str, reason: str, message: str, at: datetime
+    ) -> None:
+        namespace = str(subject["metadata"].get("namespace"))
+        with guard:
+            if monotonic() - gone.get(namespace, -math.inf) < GONE_NAMESPACE_SECONDS:
+                return
+        try:
+            post(subject, kind, reason, message, at)
+        except Exception as exc:
+            if not _namespace_gone(exc):
+                raise
+            now = monotonic()
+            with guard:
+                for old in [n for n, t in gone.items() if now - t >= GONE_NAMESPACE_SECONDS]:
+                    del gone[old]
+                gone[namespace] = now
+            logger.info("namespace %s is going away; dropping its queued Events", namespace)
 
     def post_event(execution: Mapping[str, Any], kind: str, reason: str, message: str) -> None:
         at = datetime.now(UTC)
         subject = event_subject(execution)
-        submit(lambda: post(subject, kind, reason, message, at))
+        submit(lambda: deliver(subject, kind, reason, message, at))
 
     return post_event
 
