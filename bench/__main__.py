@@ -9,6 +9,7 @@ e2e lock one at a time, so other cluster work can run between them.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -62,6 +63,17 @@ class Counts:
 
 FULL = Counts(30, 10, 200, 50, 1000, 3, 5000, 2000)
 QUICK = Counts(10, 3, 100, 20, 200, 3, 1000, 400)
+# Overrides while iterating on one figure, e.g. BENCH_COUNTS=scale_executions=1000,rounds=2
+COUNTS_ENV = "BENCH_COUNTS"
+
+
+def chosen_counts(base: Counts, override: str) -> Counts:
+    """`base` with the `name=value` pairs of `override` (comma-separated) applied."""
+    pairs = dict(item.split("=", 1) for item in override.split(",") if item.strip())
+    unknown = set(pairs) - set(Counts.__dataclass_fields__)
+    if unknown:
+        raise SystemExit(f"{COUNTS_ENV}: unknown counts {sorted(unknown)}")
+    return dataclasses.replace(base, **{name.strip(): int(value) for name, value in pairs.items()})
 
 
 def machine() -> dict[str, Any]:
@@ -127,7 +139,8 @@ def main() -> None:
         "--render", action="store_true", help="no measuring: redo latest.* from details/"
     )
     args = parser.parse_args()
-    counts = QUICK if args.quick else FULL
+    override = os.environ.get(COUNTS_ENV, "")
+    counts = chosen_counts(QUICK if args.quick else FULL, override)
     out: Path = args.out
     details = out / "details"
     details.mkdir(parents=True, exist_ok=True)
@@ -140,7 +153,7 @@ def main() -> None:
         results = {name: _timed(name, runs[name], details) for name in chosen}
     values, notes = collect.headline(results)
     run = {
-        "mode": "quick" if args.quick else "full",
+        "mode": ("quick" if args.quick else "full") + (" (counts overridden)" if override else ""),
         "commit": _commit(),
         "seconds": round(time.monotonic() - started),
         "counts": counts.described(),

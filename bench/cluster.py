@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import threading
 import time
 import uuid
@@ -192,14 +193,52 @@ def rss_mib(pid: int, field: str = "VmRSS") -> float:
     raise RuntimeError(f"no {field} for pid {pid}")
 
 
+# BENCH_OPERATOR_TRACEMALLOC=25: the operator traces allocations (slower) and every RSS
+# sample also puts its memory report (execution_operator.memory) in the operator's log;
+# =0: the report without tracing.
+TRACEMALLOC_ENV = "BENCH_OPERATOR_TRACEMALLOC"
+REPORT_MARK = "memory: RSS"
+
+
 @contextlib.contextmanager
 def operator(log_dir: Path, image: str, tag: str) -> Iterator[OperatorProcess]:
     """The operator as a real process (installs the CRDs first)."""
     install_crds()
     log_dir.mkdir(parents=True, exist_ok=True)
-    process = OperatorProcess(log_dir / f"operator-{tag}-{uuid.uuid4().hex[:6]}.log", image)
+    frames = os.environ.get(TRACEMALLOC_ENV)
+    process = OperatorProcess(
+        log_dir / f"operator-{tag}-{uuid.uuid4().hex[:6]}.log",
+        image,
+        {"PYTHONTRACEMALLOC": frames} if frames and frames != "0" else None,
+    )
     with process:
         yield process
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_idle(pid: int, timeout: float, window: float = 5.0, busy: float = 0.05) -> bool:
+    """Waits until the process used under `busy` of a core over `window` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = cpu_seconds(pid)
+        time.sleep(window)
+        if cpu_seconds(pid) - before < busy * window:
+            return True
+    return False
+
+
+def memory_report(process: OperatorProcess) -> None:
+    """With BENCH_OPERATOR_TRACEMALLOC set: the operator logs what holds its memory."""
+    if not os.environ.get(TRACEMALLOC_ENV) or process.process is None:
+        return
+    before = process.log_text().count(REPORT_MARK)
+    process.process.send_signal(signal.SIGUSR2)
+    wait_for(lambda: process.log_text().count(REPORT_MARK) > before, 120, "the memory report")
 
 
 def runner_image() -> str:

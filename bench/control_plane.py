@@ -22,6 +22,7 @@ from bench.fake_kubelet import FakeKubelet, bound_pod, fake_node
 
 SETTLE_SECONDS = 3.0
 STALL_SECONDS = 30.0
+SETTLE_TIMEOUT = 300.0
 
 
 class Terminals:
@@ -43,12 +44,21 @@ class Terminals:
         self._watch.stop()
 
 
-def wait_progress(count: Any, target: int, stall: float = STALL_SECONDS) -> bool:
-    """Waits until `count()` reaches `target`; gives up when it stops growing for `stall` s."""
-    last, moved = -1, time.monotonic()
+def wait_progress(
+    count: Any, target: int, stall: float = STALL_SECONDS, work: Any = lambda: 0
+) -> bool:
+    """Waits until `count()` reaches `target`; gives up after `stall` s without progress.
+
+    Progress is `count()` or `work()` (steps before the counted end, e.g. pods made and
+    finished) changing: the first of a burst's ends can come only after every Execution
+    of the burst has had its first step, which takes longer than `stall` on a slow machine.
+    """
+    last: Any = None
+    moved = time.monotonic()
     while (now := count()) < target:
-        if now != last:
-            last, moved = now, time.monotonic()
+        seen = (now, work())
+        if seen != last:
+            last, moved = seen, time.monotonic()
         elif time.monotonic() - moved > stall:
             return False
         time.sleep(0.1)
@@ -64,7 +74,9 @@ def one_round(node: str, count: int, index: int) -> dict[str, Any]:
         started = time.monotonic()
         cluster.create_all(namespace, bodies, cluster.create_execution(cluster.custom_api()))
         created = time.monotonic()
-        complete = wait_progress(lambda: len(terminals.done), count)
+        complete = wait_progress(
+            lambda: len(terminals.done), count, work=lambda: (kubelet.seen, kubelet.finished)
+        )
         terminals.stop()
         kubelet.stop()
     times = sorted(seen - started for seen, _ in terminals.done.values())
@@ -101,6 +113,7 @@ def rounds(image: str, count: int, how_many: int, log_dir: Path) -> dict[str, An
                 break  # nothing finishes: more rounds would only wait as long again
             time.sleep(SETTLE_SECONDS)  # let the round's last events land before sampling
             result["operatorRssMiB"] = round(cluster.rss_mib(pid), 1)
+            cluster.memory_report(operator)
             results.append(result)
         peak = cluster.rss_mib(pid, "VmHWM")
     return {"rounds": results, "operatorPeakRssMiB": round(peak, 1)}
@@ -119,6 +132,9 @@ def at_scale(image: str, executions: int, unrelated: int, log_dir: Path) -> dict
         cluster.namespace("bench-scale") as namespace,
     ):
         core = cluster.core_api()
+        # The Executions exist before the operator starts: their CRD must be there first
+        # (a test run may have removed it).
+        cluster.install_crds()
         cluster.create_all(
             namespace,
             [bound_pod(f"u-{i:05d}", node) for i in range(unrelated)],
@@ -135,6 +151,11 @@ def at_scale(image: str, executions: int, unrelated: int, log_dir: Path) -> dict
             time.sleep(SETTLE_SECONDS)
             rss = cluster.rss_mib(operator.process.pid)
             peak = cluster.rss_mib(operator.process.pid, "VmHWM")
+            cluster.memory_report(operator)
+            # Once the backlog of events is worked off, only what is kept per object remains.
+            idle = cluster.wait_idle(operator.process.pid, SETTLE_TIMEOUT)
+            settled = cluster.rss_mib(operator.process.pid)
+            cluster.memory_report(operator)
         watch.stop()
         # No kubelet will confirm their end: delete them at once, or the namespace hangs.
         core.delete_collection_namespaced_pod(
@@ -148,4 +169,6 @@ def at_scale(image: str, executions: int, unrelated: int, log_dir: Path) -> dict
         "secondsToAllPods": round(seconds, 1),
         "operatorRssMiB": round(rss, 1),
         "operatorPeakRssMiB": round(peak, 1),
+        "operatorSettledRssMiB": round(settled, 1),
+        "operatorIdleBeforeSettledSample": idle,
     }

@@ -141,6 +141,11 @@ class FakeKubelet:
         except Exception as exc:  # counted and shown; the figure then says what went wrong
             self.errors.append(f"{name}: {type(exc).__name__}: {str(exc)[:200]}")
 
+    @property
+    def seen(self) -> int:
+        """Execution pods seen created so far."""
+        return len(self._seen)
+
     def stop(self) -> None:
         self._watch.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -9,6 +9,7 @@ import threading
 
 import kopf
 
+from . import memory
 from .settings import load_settings
 
 # The API server accepts JSON nested thousands of levels deep, and decoding it
@@ -20,6 +21,8 @@ THREAD_STACK_BYTES = 256 * 1024 * 1024
 
 
 def main() -> None:
+    # First, before anything is allocated: the C allocator, whose freed memory can go back.
+    memory.use_system_malloc(["-m", "execution_operator", *sys.argv[1:]])
     settings = load_settings(os.environ)
     sys.setrecursionlimit(RECURSION_LIMIT)
     # Room for that many C frames in worker threads (virtual memory, touched only when used).
@@ -28,6 +31,9 @@ def main() -> None:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     from . import handlers  # noqa: PLC0415 - registering the handlers is the import
+
+    memory.install()
+    memory.Trimmer().start()
 
     kopf.run(
         clusterwide=not settings.namespaces,

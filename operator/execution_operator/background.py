@@ -19,6 +19,8 @@ from .cluster import SYSTEM_CLOCK, Clock
 
 logger = logging.getLogger(__name__)
 
+STALE_SLACK = 64  # stale heap entries tolerated beyond as many as there are live ones
+
 
 class Wakeups:
     """Calls `callback(key)` once at (or soon after) the latest time asked for `key`.
@@ -72,9 +74,24 @@ class Wakeups:
             heapq.heappush(self._heap, (when, next(self._counter), key))
             self._cond.notify()
 
+    def cancel(self, key: Hashable) -> None:
+        """Forget `key`'s wake-up (its object is gone); its heap entry goes stale."""
+        with self._cond:
+            if self._due.pop(key, None) is None:
+                return
+            # Stale entries would otherwise stay until their time (a TTL: days).
+            if len(self._heap) > 2 * len(self._due) + STALE_SLACK:
+                self._heap = [e for e in self._heap if self._due.get(e[2]) == e[0]]
+                heapq.heapify(self._heap)
+
     def __len__(self) -> int:
         with self._cond:
             return len(self._due)
+
+    def queued(self) -> int:
+        """Heap entries, stale ones included."""
+        with self._cond:
+            return len(self._heap)
 
     def take_due(self) -> tuple[Hashable | None, float | None]:
         """A due key (popped), else None and the seconds until the next (None: nothing)."""

@@ -8,7 +8,10 @@ state in `status`.
 from __future__ import annotations
 
 import logging
+import math
 import os
+import threading
+import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,7 +20,7 @@ from typing import Any
 import kopf
 from kubernetes import client
 
-from . import controller, kube, metrics, models, naming, peering
+from . import api_errors, controller, kube, metrics, models, naming, peering
 from .background import Background, Wakeups
 from .cluster import KubeCluster
 from .pause import PeeringPause
@@ -99,6 +102,68 @@ def watches_alive(memo: kopf.Memo, **_: Any) -> str:
     return "ok" if waited is None else f"{len(echoes)} writes awaiting, oldest {waited:.0f}s"
 
 
+# What an Event needs of its Execution (kube.post_event's involvedObject).
+EVENT_SUBJECT_KEYS = ("name", "namespace", "uid", "resourceVersion")
+Poster = Callable[[Mapping[str, Any], str, str, str, datetime], None]
+
+
+def event_subject(execution: Mapping[str, Any]) -> dict[str, Any]:
+    """The Execution as far as its Event needs it: a queued Event holds no whole body."""
+    meta = execution.get("metadata") or {}
+    return {"metadata": {key: meta[key] for key in EVENT_SUBJECT_KEYS if key in meta}}
+
+
+# An Event into a namespace being deleted is refused (403) or finds it gone (404): the
+# others queued for it are dropped without a call for this long (a burst's Events can
+# outlive its namespace by minutes; each refusal cost a call and a logged traceback).
+GONE_NAMESPACE_SECONDS = 60.0
+
+
+def _namespace_gone(exc: BaseException) -> bool:
+    if api_errors.is_status(exc, 404):
+        return True
+    return api_errors.is_status(exc, 403) and "being terminated" in api_errors.describe_error(exc)
+
+
+def queued_poster(
+    submit: Callable[[Callable[[], None]], None],
+    post: Poster,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Callable[[Mapping[str, Any], str, str, str], None]:
+    """Posts Events through `submit` (a queue), each with the time of its transition.
+
+    In a burst the queue runs thousands deep; each entry keeps only the subject.
+    """
+    guard = threading.Lock()
+    gone: dict[str, float] = {}  # namespace -> when an Event found it going away
+
+    def deliver(
+        subject: dict[str, Any], kind: str, reason: str, message: str, at: datetime
+    ) -> None:
+        namespace = str(subject["metadata"].get("namespace"))
+        with guard:
+            if monotonic() - gone.get(namespace, -math.inf) < GONE_NAMESPACE_SECONDS:
+                return
+        try:
+            post(subject, kind, reason, message, at)
+        except Exception as exc:
+            if not _namespace_gone(exc):
+                raise
+            now = monotonic()
+            with guard:
+                for old in [n for n, t in gone.items() if now - t >= GONE_NAMESPACE_SECONDS]:
+                    del gone[old]
+                gone[namespace] = now
+            logger.info("namespace %s is going away; dropping its queued Events", namespace)
+
+    def post_event(execution: Mapping[str, Any], kind: str, reason: str, message: str) -> None:
+        at = datetime.now(UTC)
+        subject = event_subject(execution)
+        submit(lambda: deliver(subject, kind, reason, message, at))
+
+    return post_event
+
+
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     ours: Settings = memo.get(SETTINGS) or load_settings(os.environ)
@@ -134,11 +199,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     # Posting an Event can take a second on a busy API server: never on the way to a pod.
     # A few threads keep up with a burst; each Event keeps the time of its transition.
     events = Background("events", threads=EVENT_THREADS)
-
-    def post_event(execution: Mapping[str, Any], kind: str, reason: str, message: str) -> None:
-        at = datetime.now(UTC)
-        events.submit(lambda: cluster.post_event(execution, kind, reason, message, at))
-
+    post_event = queued_poster(events.submit, cluster.post_event)
     ctl = controller.Controller(ours, cluster, wakeups.at, post_event=post_event)
     kube.api()
     # The API classes import lazily (1-2 s on a busy machine, under the import lock
@@ -179,9 +240,11 @@ def execution_changed(
     **_: Any,
 ) -> None:
     assert namespace is not None  # Executions are namespaced
-    ctl = _runtime(memo).controller
+    runtime = _runtime(memo)
+    ctl = runtime.controller
     if type == "DELETED":
         ctl.forget(namespace, name, uid)
+        runtime.wakeups.cancel((namespace, name))  # nothing kept for what is gone
         return
     ctl.reconcile(namespace, name, version=body.metadata.get("resourceVersion"))
 

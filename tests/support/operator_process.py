@@ -69,7 +69,11 @@ class OperatorProcess:
             cwd=kube.REPO,
         )
         log.close()
-        kube.wait_until(self._alive, 30, "the operator's liveness endpoint")
+        try:
+            kube.wait_until(self._alive, 30, "the operator's liveness endpoint")
+        except BaseException:  # never leave an operator acting on the cluster behind
+            self.stop()
+            raise
 
     def _alive(self) -> bool:
         assert self.process is not None

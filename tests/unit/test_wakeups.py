@@ -115,3 +115,19 @@ def test_a_failing_background_call_does_not_stop_the_others() -> None:
     events.submit(lambda: done.append(1))
     events.join()
     assert done == [1]
+
+
+def test_a_cancelled_key_never_fires_and_leaves_nothing_behind() -> None:
+    clock = FakeClock()
+    heap = Wakeups(lambda _: None, clock=clock)
+    now = clock.now().timestamp()
+    for n in range(1000):  # finished Executions waiting for a long TTL
+        heap.at(("ns", f"e{n}"), now + 86_400)
+    heap.at(("ns", "kept"), now + 10)
+    for n in range(1000):  # ... deleted before it
+        heap.cancel(("ns", f"e{n}"))
+    assert len(heap) == 1
+    assert heap.queued() <= 1 + 2 + 64  # stale entries pruned, not kept for a day
+    clock.advance(86_401)
+    assert heap.take_due() == (("ns", "kept"), None)
+    assert heap.take_due() == (None, None)
