@@ -7,7 +7,6 @@ through kopf. It never reads Secrets: the kubelet injects their values.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -18,8 +17,6 @@ from kubernetes.client.exceptions import ApiException
 
 from . import models, naming
 from .api_errors import NotOursError, RefusedError, permanent_refusal
-
-logger = logging.getLogger(__name__)
 
 Body = dict[str, Any]
 EVENT_SOURCE = "execution-operator"
@@ -269,11 +266,5 @@ def post_event(
         "lastTimestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "count": 1,
     }
-    try:
-        _core().create_namespaced_event(meta["namespace"], event)
-    except ApiException as exc:
-        # A namespace being deleted (or gone) refuses new objects; its Executions go with it.
-        if exc.status == 404 or (exc.status == 403 and "NamespaceTerminating" in str(exc.body)):
-            logger.debug("no event in terminating namespace %s", meta["namespace"])
-            return
-        raise
+    # A refusal is raised: handlers.queued_poster drops a namespace's Events once it goes away.
+    _core().create_namespaced_event(meta["namespace"], event)
