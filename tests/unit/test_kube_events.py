@@ -26,4 +26,3 @@ def test_an_event_is_stamped_with_the_time_given(monkeypatch: pytest.MonkeyPatch
     (event,) = core.events
     assert event["firstTimestamp"] == event["lastTimestamp"] == "2026-01-02T03:04:05Z"
     assert (event["reason"], event["involvedObject"]["uid"]) == ("Running", "u")
-
