@@ -151,9 +151,11 @@ class Attempts:
             if not self.retried(execution, spec, attempt, outcome, now):
                 self._writer.finish(execution, outcome, now)
             return
-        if created:
-            owner = (meta["namespace"], meta["name"])
-            self._echoes.wrote(owner, ("Pod", meta["namespace"], pod["metadata"]["name"]), None)
+        if created is not None:
+            # The pod's first event shows what was just created: nothing to do then.
+            version = created["metadata"].get("resourceVersion")
+            key = ("Pod", meta["namespace"], pod["metadata"]["name"])
+            self._echoes.wrote(key, version, skippable=True)
             metrics.instruments().pod_creation.record(self._clock.monotonic() - started)
             logger.info("%s/%s: attempt %d started", meta["namespace"], meta["name"], attempt)
         deadline = now.timestamp() + spec.start_deadline_seconds

@@ -7,6 +7,7 @@ state in `status`.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 from collections.abc import Callable, Hashable, Mapping
@@ -183,7 +184,8 @@ def execution_changed(
     if type == "DELETED":
         ctl.forget(namespace, name, uid)
         return
-    ctl.reconcile(namespace, name, version=body.metadata.get("resourceVersion"))
+    # The event's body saves a read (a deep copy: kopf keeps the one it passes).
+    ctl.reconcile(namespace, name, body=copy.deepcopy(dict(body)))
 
 
 @kopf.on.event(

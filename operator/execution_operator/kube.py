@@ -171,8 +171,8 @@ def configmap_keys(namespace: str, name: str) -> frozenset[str] | None:
     return frozenset(found.data or {}) | frozenset(found.binary_data or {})
 
 
-def create_or_adopt(body: Body) -> bool:
-    """Create a Pod or ConfigMap; True if created, False if ours exists already.
+def create_or_adopt(body: Body) -> Body | None:
+    """Create a Pod or ConfigMap; the object created, or None if ours exists already.
 
     One that exists under the name is adopted only if its controller owner is the
     same as `body`'s; otherwise NotOursError: it is never mounted or run.
@@ -183,7 +183,8 @@ def create_or_adopt(body: Body) -> bool:
     pod = kind == "Pod"
     create = core.create_namespaced_pod if pod else core.create_namespaced_config_map
     try:
-        create(namespace, body)
+        # Raw JSON: the client's model classes take milliseconds to build a V1Pod.
+        response = create(namespace, body, _preload_content=False)
     except ApiException as exc:
         refusal = permanent_refusal(exc)
         if refusal is not None:
@@ -194,8 +195,8 @@ def create_or_adopt(body: Body) -> bool:
         existing = _json(read(name, namespace, _preload_content=False))
         if not naming.controlled_by(existing, meta["ownerReferences"][0]["uid"]):
             raise NotOursError(kind, name) from None
-        return False
-    return True
+        return None
+    return _json(response)
 
 
 def delete_pod(namespace: str, name: str, grace_seconds: int | None = None) -> None:

@@ -58,7 +58,6 @@ class StatusWriter:
         # A non-terminal write's event tells nothing new; a terminal one's brings the TTL.
         terminal = (written.get("status") or {}).get("phase") in models.TERMINAL_PHASES
         self._echoes.wrote(
-            (meta["namespace"], meta["name"]),
             (models.KIND, meta["namespace"], meta["name"]),
             meta["resourceVersion"],
             skippable=not terminal,

@@ -225,7 +225,7 @@ class FakeCluster:
         found = self.configmaps.get((namespace, name))
         return None if found is None else frozenset(found.get("data") or {})
 
-    def create_or_adopt(self, body: Body) -> bool:
+    def create_or_adopt(self, body: Body) -> Body | None:
         self._maybe_fail("create_or_adopt")
         meta = body["metadata"]
         store = self.pods if body["kind"] == "Pod" else self.configmaps
@@ -234,12 +234,12 @@ class FakeCluster:
         if existing is not None:
             if not naming.controlled_by(existing, meta["ownerReferences"][0]["uid"]):
                 raise api_errors.NotOursError(body["kind"], meta["name"])
-            return False
+            return None
         stored = copy.deepcopy(body)
         stored["metadata"]["creationTimestamp"] = format_time(self.clock.now())
         stored["metadata"]["resourceVersion"] = self._next_version()
         store[key] = stored
-        return True
+        return copy.deepcopy(stored)
 
     def delete_pod(self, namespace: str, name: str, grace_seconds: int | None = None) -> None:
         self._maybe_fail("delete_pod")
