@@ -31,6 +31,7 @@ from . import (
 from .attempts import Attempts, Scheduler
 from .cluster import SYSTEM_CLOCK, Clock, Cluster
 from .echoes import Echoes
+from .known import KnownBodies
 from .podview import PodView, parse_time
 from .settings import Settings
 from .steps import StepTracker
@@ -96,7 +97,10 @@ class Controller:
         self._schedule = schedule
         self.steps = StepTracker(clock)
         self.echoes = Echoes(clock)
-        self._writer = StatusWriter(cluster, post_event or cluster.post_event, self.echoes)
+        self.known = KnownBodies()
+        self._writer = StatusWriter(
+            cluster, post_event or cluster.post_event, self.echoes, self.known
+        )
         self._attempts = Attempts(
             settings=settings,
             cluster=cluster,
@@ -113,6 +117,7 @@ class Controller:
     def forget(self, namespace: str, name: str, uid: str | None) -> None:
         self.steps.forget((namespace, name))
         self.echoes.forget((models.KIND, namespace, name))
+        self.known.forget((namespace, name))
         if uid:
             metrics.set_active(uid, False)
 
@@ -141,8 +146,7 @@ class Controller:
         with self.steps.step(key):
             if self._echo(key, hint, version):
                 return
-            if body is not None and self.echoes.awaiting((models.KIND, namespace, name)):
-                body = None
+            body = self._known_body(key, hint, body)
             try:
                 active = self._reconcile(namespace, name, hint, body)
             except Exception:
@@ -164,6 +168,21 @@ class Controller:
             return self.echoes.event((models.KIND, namespace, name), version)
         return False
 
+    def _known_body(
+        self, key: tuple[str, str], hint: PodHint | None, body: Body | None
+    ) -> Body | None:
+        """The newest body known for an event (None: read it), never one older than our writes."""
+        if body is not None:
+            self.known.saw(body)
+        elif hint is not None:
+            body = self.known.get(key)
+        if body is None:
+            return None
+        version = body["metadata"].get("resourceVersion")
+        if self.echoes.ahead_of((models.KIND, *key), version):
+            return None
+        return body
+
     def _wall(self) -> float:
         return self.clock.now().timestamp()
 
@@ -175,6 +194,8 @@ class Controller:
             fresh = body is None
             execution = self.cluster.get_execution(namespace, name) if fresh else body
             body = None  # a retry reads afresh
+            if fresh and execution is not None:
+                self.known.saw(execution)
             if execution is None or execution["metadata"].get("deletionTimestamp"):
                 return False
             try:

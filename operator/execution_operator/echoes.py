@@ -71,10 +71,15 @@ class Echoes:
             del self._pending[key]
         return write.skippable and version is not None and version == write.version
 
-    def awaiting(self, key: Key) -> bool:
-        """A write to `key` has not come back yet: bodies from events are older than it."""
+    def ahead_of(self, key: Key, version: str | None) -> bool:
+        """A write of ours to `key` that has not come back is newer than `version`."""
         with self._guard:
-            return key in self._pending
+            write = self._pending.get(key)
+        if write is None:
+            return False
+        if version is None or write.version is None:
+            return True
+        return version != write.version and not older(write.version, version)
 
     def forget(self, key: Key) -> None:
         with self._guard:

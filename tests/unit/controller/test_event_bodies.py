@@ -40,9 +40,10 @@ def test_an_older_event_leaves_our_write_awaited() -> None:
     key = ("Execution", "ns", "hello")
     echoes.wrote(key, "12", skippable=True)
     assert not echoes.event(key, "11")
-    assert echoes.awaiting(key)  # the liveness probe still waits for it
+    assert echoes.ahead_of(key, "11")  # the liveness probe still waits for it
+    assert not echoes.ahead_of(key, "12")
     assert echoes.event(key, "12")
-    assert not echoes.awaiting(key)
+    assert not echoes.ahead_of(key, "11")
 
 
 def test_a_later_event_ends_the_wait_for_a_folded_one() -> None:
@@ -50,7 +51,7 @@ def test_a_later_event_ends_the_wait_for_a_folded_one() -> None:
     key = ("Execution", "ns", "hello")
     echoes.wrote(key, "12", skippable=True)
     assert not echoes.event(key, "15")  # not ours: reconciled
-    assert not echoes.awaiting(key)
+    assert len(echoes) == 0
 
 
 def test_resource_versions_that_are_not_numbers_are_never_older() -> None:
@@ -108,3 +109,48 @@ def test_a_terminal_write_comes_back_with_its_ttl_and_no_read(harness: Harness) 
     harness.controller.reconcile("ns", "hello", body=harness.cluster.execution("hello"))
     assert harness.cluster.calls == []
     assert harness.wakeup_in("hello") == 5
+
+
+def test_a_pod_event_uses_the_newest_known_body_without_a_read(harness: Harness) -> None:
+    harness.cluster.apply("hello")
+    harness.reconcile("hello")
+    pod = _pod_name(harness)
+    harness.cluster.calls.clear()
+    harness.controller.reconcile("ns", "hello", PodHint(pod, harness.cluster.run(pod)))
+    harness.controller.reconcile(
+        "ns", "hello", PodHint(pod, harness.cluster.finish(pod, inline=True))
+    )
+    assert "get_execution" not in harness.cluster.calls
+    assert harness.cluster.status("hello")["phase"] == "Succeeded"
+    assert len(harness.controller.known) == 0  # finished: nothing kept
+
+
+def test_an_older_body_never_replaces_a_newer_one(harness: Harness) -> None:
+    added = harness.cluster.apply("hello")
+    harness.reconcile("hello")  # our Pending write: newer than the ADDED body
+    harness.controller.known.saw(added)
+    known = harness.controller.known.get(("ns", "hello"))
+    assert known is not None
+    assert (known.get("status") or {}).get("phase") == "Pending"
+
+
+def test_bodies_are_kept_lean_and_forgotten_with_the_execution(harness: Harness) -> None:
+    added = harness.cluster.apply("hello")
+    added["metadata"]["managedFields"] = [{"manager": "kubectl", "fieldsV1": {"f:spec": {}}}]
+    harness.controller.reconcile("ns", "hello", body=added)
+    known = harness.controller.known.get(("ns", "hello"))
+    assert known is not None
+    assert "managedFields" not in known["metadata"]
+    harness.controller.forget("ns", "hello", added["metadata"]["uid"])
+    assert len(harness.controller.known) == 0
+
+
+def test_a_cancel_seen_by_its_event_reaches_the_pod_events(harness: Harness) -> None:
+    harness.cluster.apply("hello")
+    harness.reconcile("hello")
+    pod = _pod_name(harness)
+    cancelled = harness.cluster.apply("hello", cancel=True)
+    harness.controller.known.saw(cancelled)  # the event came; its step had not run yet
+    harness.controller.reconcile("ns", "hello", PodHint(pod, harness.cluster.run(pod)))
+    # A deletion needs a fresh read: the step read the Execution, then stopped the pod.
+    assert (pod, None) in harness.cluster.deleted_pods
