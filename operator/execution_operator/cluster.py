@@ -39,6 +39,10 @@ class Cluster(Protocol):
         """The keys a ConfigMap holds; None when it does not exist."""
         ...
 
+    def create_if_absent(self, body: Body) -> Body | None:
+        """The object created, None if the name is taken; else RefusedError."""
+        ...
+
     def create_or_adopt(self, body: Body) -> Body | None:
         """The object created, None if ours existed; else NotOursError or RefusedError."""
         ...
@@ -79,6 +83,9 @@ class KubeCluster:
 
     def configmap_keys(self, namespace: str, name: str) -> frozenset[str] | None:
         return kube.configmap_keys(namespace, name)
+
+    def create_if_absent(self, body: Body) -> Body | None:
+        return kube.create_if_absent(body)
 
     def create_or_adopt(self, body: Body) -> Body | None:
         return kube.create_or_adopt(body)

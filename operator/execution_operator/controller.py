@@ -13,12 +13,14 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
+from concurrent import futures
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from . import (
     api_errors,
+    attempts,
     builders,
     metrics,
     models,
@@ -79,7 +81,8 @@ class Controller:
     """Decides and takes each Execution's next step through `cluster`, timed by `clock`.
 
     `schedule(key, when)` asks for a `reconcile` of key at wall-clock time `when`
-    (seconds since the epoch); `post_event` defaults to the cluster's (synchronous).
+    (seconds since the epoch); `post_event` defaults to the cluster's (synchronous);
+    `beside` runs the API calls made next to a step's own (a shared thread pool).
     """
 
     def __init__(
@@ -90,6 +93,7 @@ class Controller:
         *,
         clock: Clock = SYSTEM_CLOCK,
         post_event: EventPoster | None = None,
+        beside: futures.Executor | None = None,
     ) -> None:
         self.settings = settings
         self.cluster = cluster
@@ -108,6 +112,7 @@ class Controller:
             writer=self._writer,
             echoes=self.echoes,
             schedule=schedule,
+            beside=beside or attempts.shared_pool(),
         )
 
     def stuck_for(self) -> float | None:

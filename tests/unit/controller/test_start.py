@@ -65,8 +65,8 @@ def test_after_a_restart_between_recording_and_creating_the_objects_are_created_
 
 def test_its_own_configmap_left_by_a_crash_is_adopted_not_duplicated(harness: Harness) -> None:
     harness.cluster.apply("hello")
-    # Killed after creating the ConfigMap, before the pod.
-    harness.cluster.failures["create_or_adopt"] += [None, SystemExit("operator killed")]
+    # Killed after creating the ConfigMap (beside the record), before the pod.
+    harness.cluster.failures["create_or_adopt"].append(SystemExit("operator killed"))
     with contextlib.suppress(SystemExit):
         harness.reconcile("hello")
     assert len(harness.cluster.configmaps) == 1
