@@ -2,10 +2,10 @@
 
 Each status write (and each pod created) must come back through the watches
 within seconds. The event of a write tells nothing new when it is exactly that
-write's (its resourceVersion) and is skipped; an event from before a write that
-still awaits its echo carries a body older than the operator's own state, so
-that body is not used. A write whose event never comes shows a watch that is
-stuck (the liveness probe fails). Entries live only until their event arrives.
+write's (its resourceVersion), or from before a write that still awaits its
+echo (the write was decided on a state at least as new): both are skipped. A
+write whose event never comes shows a watch that is stuck (the liveness probe
+fails). Entries live only until their event arrives.
 
 Events are looked at inside the step lock of their Execution: every write of
 an earlier step is noted by then, so no event can overtake its write.
@@ -57,17 +57,19 @@ class Echoes:
             self._pending[key] = _Write(version, self._clock.monotonic(), skippable)
 
     def event(self, key: Key, version: str | None) -> bool:
-        """An event about `key` came; True when it is exactly our skippable write's.
+        """An event about `key` came; True when it tells nothing new: skip it.
 
-        An event older than the write awaited leaves it awaited (kopf may fold
-        the write's own event into a later one: a later one ends the wait too).
+        That is our skippable write's own event, or one older than the write
+        awaited: every write is conditional on the resourceVersion it was decided
+        on, so the step that made it had seen all that came before (the write
+        stays awaited). A newer event ends the wait too (its echo was folded in).
         """
         with self._guard:
             write = self._pending.get(key)
             if write is None:
                 return False
             if version is not None and write.version is not None and older(version, write.version):
-                return False
+                return True
             del self._pending[key]
         return write.skippable and version is not None and version == write.version
 
