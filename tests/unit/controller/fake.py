@@ -71,6 +71,7 @@ class FakeCluster:
         self.events: list[tuple[str, str, str]] = []
         self.deleted_pods: list[tuple[str, int | None]] = []
         self.deleted_executions: list[str] = []
+        self.created: list[tuple[str, str]] = []  # (kind, name) of every creation
         self.remade: list[str] = []  # ConfigMaps of ours made anew with other data
         self.calls: list[str] = []
         # What the next calls by method name (e.g. "create_or_adopt") raise; None: succeed.
@@ -240,6 +241,7 @@ class FakeCluster:
         stored["metadata"]["creationTimestamp"] = format_time(self.clock.now())
         stored["metadata"]["resourceVersion"] = self._next_version()
         store[key] = stored
+        self.created.append((body["kind"], meta["name"]))
         return copy.deepcopy(stored)
 
     def create_or_adopt(self, body: Body) -> Body | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
+import pytest
 from execution_operator import api_errors, naming
 from execution_operator.controller import Controller
 from execution_operator.settings import load_settings
@@ -127,3 +128,30 @@ def test_with_the_shared_thread_pool(harness: Harness) -> None:
         harness.cluster.apply(f"e{i}")
         controller.reconcile("ns", f"e{i}")
     assert len(harness.cluster.configmaps) == len(harness.cluster.pods) == 5
+
+
+@pytest.mark.parametrize("changed", [False, True], ids=["same-spec", "spec-changed"])
+@pytest.mark.parametrize(
+    "killed_at", ["create_if_absent", "patch_execution_status", "create_or_adopt"]
+)
+def test_a_kill_at_any_call_of_a_start_gives_one_pod_running_the_current_spec(
+    harness: Harness, killed_at: str, changed: bool
+) -> None:
+    harness.cluster.apply("hello", code="result = 'old'")
+    harness.cluster.failures[killed_at].append(SystemExit("operator killed"))
+    with contextlib.suppress(SystemExit):
+        harness.reconcile("hello")
+    code = "result = 'new'" if changed else "result = 'old'"
+    if changed:
+        harness.cluster.apply("hello", code=code)
+    fresh = _restart(harness)
+    for _ in range(3):
+        fresh.reconcile("ns", "hello")
+    status = harness.cluster.status("hello")
+    attempt = int(status["attempts"])
+    names = {key[1] for key in harness.cluster.pods}
+    assert names == {_name(harness, attempt=attempt)}  # one pod, of the recorded attempt
+    assert status["podName"] in names
+    cm = harness.cluster.configmaps[("ns", status["podName"])]
+    assert cm["data"]["code.py"] == code
+    assert harness.cluster.created.count(("Pod", status["podName"])) == 1  # never run twice
