@@ -17,6 +17,14 @@ def _pod_name(harness: Harness, name: str = "hello") -> str:
     return naming.execution_object_name(harness.cluster.execution(name), 1)
 
 
+def _started(harness: Harness) -> str:
+    """hello with its attempt started, the calls so far forgotten; its pod's name."""
+    harness.cluster.apply("hello")
+    harness.reconcile("hello")
+    harness.cluster.calls.clear()
+    return _pod_name(harness)
+
+
 def test_a_new_execution_is_started_from_its_event_without_a_read(harness: Harness) -> None:
     added = harness.cluster.apply("hello")
     harness.controller.reconcile("ns", "hello", body=added)
@@ -105,10 +113,7 @@ def test_a_cancel_from_an_event_deletes_the_pod_after_a_fresh_read(harness: Harn
 
 
 def test_the_first_event_of_the_pod_we_created_is_skipped(harness: Harness) -> None:
-    harness.cluster.apply("hello")
-    harness.reconcile("hello")
-    pod = _pod_name(harness)
-    harness.cluster.calls.clear()
+    pod = _started(harness)
     harness.controller.reconcile("ns", "hello", PodHint(pod, harness.cluster.pod(pod)))
     assert harness.cluster.calls == []
     # Its next change is reconciled.
@@ -128,10 +133,7 @@ def test_a_terminal_write_comes_back_with_its_ttl_and_no_read(harness: Harness) 
 
 
 def test_a_pod_event_uses_the_newest_known_body_without_a_read(harness: Harness) -> None:
-    harness.cluster.apply("hello")
-    harness.reconcile("hello")
-    pod = _pod_name(harness)
-    harness.cluster.calls.clear()
+    pod = _started(harness)
     harness.controller.reconcile("ns", "hello", PodHint(pod, harness.cluster.run(pod)))
     harness.controller.reconcile(
         "ns", "hello", PodHint(pod, harness.cluster.finish(pod, inline=True))
