@@ -79,7 +79,7 @@ def run(out: Path) -> dict[str, Any]:
         ):
             figures = measure(executor)
     finally:
-        core.delete_namespace(namespace, propagation_policy="Background")
+        kube.delete_namespace(core, namespace, 120)
     out.mkdir(parents=True, exist_ok=True)
     (out / "client_latency.json").write_text(json.dumps(figures, indent=2) + "\n")
     return figures

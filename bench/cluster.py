@@ -31,6 +31,7 @@ LOCK_FILE = os.environ.get("EXECUTION_OPERATOR_E2E_LOCK", "/var/lib/execution-op
 NOWHERE = {"kubernetes.io/hostname": "bench-node-that-does-not-exist"}
 HELLO = "print('hello')\nresult = {'greeting': 'hello'}\n"
 TERMINAL = ("Succeeded", "Failed", "Cancelled")
+NAMESPACE_GONE_SECONDS = 300
 Body = dict[str, Any]
 Event = tuple[str, Body, float]  # type, object, monotonic time seen
 
@@ -175,7 +176,9 @@ def namespace(prefix: str) -> Iterator[str]:
     try:
         yield name
     finally:
-        core.delete_namespace(name, propagation_policy="Background")
+        # Gone before the lock is released (the next run's operator would inherit its cleanup).
+        if not kube.delete_namespace(core, name, NAMESPACE_GONE_SECONDS):
+            print(f"bench: namespace {name} still terminating after {NAMESPACE_GONE_SECONDS} s")
 
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:

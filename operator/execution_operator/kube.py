@@ -7,6 +7,7 @@ through kopf. It never reads Secrets: the kubelet injects their values.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -17,6 +18,8 @@ from kubernetes.client.exceptions import ApiException
 
 from . import models, naming
 from .api_errors import NotOursError, RefusedError, permanent_refusal
+
+logger = logging.getLogger(__name__)
 
 Body = dict[str, Any]
 EVENT_SOURCE = "execution-operator"
@@ -295,5 +298,11 @@ def post_event(
         "lastTimestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "count": 1,
     }
-    core = _core()
-    core.create_namespaced_event(meta["namespace"], event)
+    try:
+        _core().create_namespaced_event(meta["namespace"], event)
+    except ApiException as exc:
+        # A namespace being deleted (or gone) refuses new objects; its Executions go with it.
+        if exc.status == 404 or (exc.status == 403 and "NamespaceTerminating" in str(exc.body)):
+            logger.debug("no event in terminating namespace %s", meta["namespace"])
+            return
+        raise

@@ -11,7 +11,6 @@ from typing import Any
 
 from execution_runner.protocol import TerminationKey
 
-from . import naming
 from .builders import CONTAINER_NAME
 
 Body = Mapping[str, Any]
@@ -68,8 +67,6 @@ class PodView:
     created: datetime | None
     node: str
     image: str
-    # The spec generation the pod runs (its annotation), None if absent.
-    generation: int | None
     deleting: bool
     # The PodScheduled=False condition's message (or reason), None when scheduled.
     unscheduled: str | None
@@ -80,7 +77,6 @@ class PodView:
         status = pod.get("status", {})
         state = _runner_container(pod).get("state", {})
         terminated = state.get("terminated") or {}
-        generation = str((meta.get("annotations") or {}).get(naming.GENERATION_ANNOTATION))
         unscheduled = next(
             (
                 c.get("message") or c.get("reason")
@@ -103,7 +99,6 @@ class PodView:
             image=str(
                 next((c.get("image") for c in pod.get("spec", {}).get("containers", [])), "?")
             ),
-            generation=int(generation) if generation.isdigit() else None,
             deleting=bool(meta.get("deletionTimestamp")),
             unscheduled=unscheduled,
         )

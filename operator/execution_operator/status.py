@@ -62,7 +62,7 @@ def status_for_pod(
         "phase": outcome.phase,
         "message": outcome.message,
         "attempts": attempt,
-        "observedGeneration": _generation(execution, pod),
+        "observedGeneration": _generation(execution),
     }
     if pod is not None:
         patch["podName"] = pod.name
@@ -108,10 +108,12 @@ def _metrics(pod: PodView) -> dict[str, Any] | None:
     return metrics or None
 
 
-def _generation(execution: Body, pod: PodView | None) -> int:
-    """The spec generation the pod runs (the Execution's own when there is no pod)."""
-    if pod is not None and pod.generation is not None:
-        return pod.generation
+def _generation(execution: Body) -> int:
+    """The generation this status describes: the Execution's own.
+
+    Called only for the current run (a changed run starts anew first), so an older
+    generation on the pod differs only in `cancel`, which this status acts on.
+    """
     return int(execution["metadata"].get("generation", 1))
 
 
@@ -120,7 +122,7 @@ def pending_status(
 ) -> dict[str, Any]:
     """The patch when an attempt's pod is created: clears the previous attempt's outcome."""
     outcome = Outcome("Pending", None, f"Waiting for pod {pod_name} to start.")
-    generation = int(execution["metadata"].get("generation", 1))
+    generation = _generation(execution)
     return {
         **dict.fromkeys(OUTCOME_FIELDS),
         "phase": outcome.phase,
@@ -137,7 +139,7 @@ def pending_status(
 def terminal_status(execution: Body, outcome: Outcome, *, now: datetime) -> dict[str, Any]:
     """The patch for an outcome decided without a pod (InvalidSpec, cancelled before start)."""
     assert outcome.reason is not None
-    generation = int(execution["metadata"].get("generation", 1))
+    generation = _generation(execution)
     return {
         **dict.fromkeys(OUTCOME_FIELDS),
         "phase": outcome.phase,

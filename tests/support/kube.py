@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from kubernetes import client, config
 
 # wait_until lives in tests.support.waiting; kube.wait_until is the same function.
-from tests.support.waiting import wait_until
+from tests.support.waiting import poll_until, wait_until
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 STATE_DIR = pathlib.Path(
@@ -48,6 +48,26 @@ def create_namespace(core: client.CoreV1Api, prefix: str) -> str:
 
     wait_until(has_default_sa, 30, f"default service account in {name}")
     return name
+
+
+def delete_namespace(core: client.CoreV1Api, name: str, timeout: float) -> bool:
+    """Delete a namespace and wait until it is gone; False if it outlived `timeout`.
+
+    Whoever holds the cluster next must not inherit its cleanup: an operator would
+    spend its first minutes on the objects of a namespace being deleted.
+    """
+    core.delete_namespace(name, propagation_policy="Background")
+
+    def gone() -> bool:
+        try:
+            core.read_namespace(name)
+        except client.ApiException as exc:
+            if exc.status == 404:
+                return True
+            raise
+        return False
+
+    return bool(poll_until(gone, timeout, 0.5))
 
 
 def restricted_security_context() -> dict[str, object]:

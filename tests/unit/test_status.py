@@ -236,7 +236,7 @@ def test_succeeded_status_has_result_code_metrics_and_conditions() -> None:
     assert patch["error"] is None
     assert patch["podName"] == "exe-hello-0f1e2d3c-1"
     assert patch["attempts"] == 1
-    assert patch["observedGeneration"] == 2  # the generation the pod runs
+    assert patch["observedGeneration"] == 3  # the Execution's, not the pod's older one
     assert patch["startTime"] == "2026-01-01T00:00:03Z"
     assert patch["completionTime"] == "2026-01-01T00:00:05Z"
     assert patch["metrics"] == {

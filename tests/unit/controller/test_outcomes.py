@@ -71,6 +71,24 @@ def test_cancel_stops_a_running_pod_gracefully_then_reports_cancelled(harness: H
     assert (final["phase"], final["reason"]) == ("Cancelled", Reason.CANCELLED)
 
 
+def test_the_runners_cancelled_report_observes_the_cancelling_generation(
+    harness: Harness,
+) -> None:
+    pod = _started(harness)
+    harness.cluster.run(pod)
+    harness.reconcile("hello")
+    harness.cluster.apply("hello", cancel=True)
+    # The runner's report of the stop is the step's first news of the cancel (a restart).
+    finished = harness.cluster.finish(pod, reason=Reason.CANCELLED, result=None)
+    final = harness.reconcile("hello", PodHint(pod, finished))
+    assert (final["phase"], final["reason"]) == ("Cancelled", Reason.CANCELLED)
+    # Acted on in the same write: GitOps health never sees Cancelled for an older generation.
+    generation = harness.cluster.execution("hello")["metadata"]["generation"]
+    assert generation == 2
+    assert final["observedGeneration"] == generation
+    assert {c["observedGeneration"] for c in final["conditions"]} == {generation}
+
+
 def test_cancel_of_a_pod_that_never_started_deletes_it_at_once(harness: Harness) -> None:
     pod = _started(harness)
     harness.cluster.apply("hello", cancel=True)
