@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from concurrent import futures
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import (
     api_errors,
@@ -67,6 +67,12 @@ def require_fresh(fresh: bool) -> None:
     """
     if not fresh:
         raise Stale
+
+
+class _Event(NamedTuple):
+    hint: PodHint | None
+    version: str | None
+    body: Body | None
 
 
 @dataclass
@@ -148,12 +154,34 @@ class Controller:
         key = (namespace, name)
         if body is not None:
             version = body["metadata"].get("resourceVersion")
+        event: _Event | None = _Event(hint, version, body)
+        if not self.steps.take(key, event):
+            return  # a step of this Execution runs: its thread takes this event next
+        failure: Exception | None = None
+        try:
+            while event is not None:
+                try:
+                    self._take(key, event)
+                except Exception as exc:
+                    if failure is not None:  # the caller sees the first; kopf logs it
+                        logger.exception("%s/%s: a step failed", namespace, name)
+                    failure = failure or exc
+                event = self.steps.next(key)
+        except BaseException:
+            self.steps.let_go(key)
+            raise
+        if failure is not None:
+            raise failure
+
+    def _take(self, key: tuple[str, str], event: _Event) -> None:
+        """One event's step (none for an echo of our own write)."""
+        hint, version, body = event
         with self.steps.step(key):
             if self._echo(key, hint, version):
                 return
             body = self._known_body(key, hint, body)
             try:
-                active = self._reconcile(namespace, name, hint, body)
+                active = self._reconcile(*key, hint, body)
             except Exception:
                 # Watch events are not redelivered: come back by ourselves after a failure,
                 # backing off (with jitter, so many failing Executions spread out).
