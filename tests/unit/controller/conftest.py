@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Hashable
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -59,6 +60,12 @@ class Harness:
         """One reconcile of ns/name; the status it left."""
         self.controller.reconcile("ns", name, hint)
         return self.cluster.status(name) if ("ns", name) in self.cluster.executions else {}
+
+    def killed_at(self, call: str, name: str = "hello") -> None:
+        """One reconcile of ns/name, the operator killed (SystemExit) at its first `call`."""
+        self.cluster.failures[call].append(SystemExit("operator killed"))
+        with contextlib.suppress(SystemExit):
+            self.reconcile(name)
 
     def memo(self) -> kopf.Memo:
         """kopf's memo as the operator's startup leaves it, around this controller."""

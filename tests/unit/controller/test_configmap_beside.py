@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 from execution_operator import api_errors, naming
 from execution_operator.controller import Controller
@@ -43,9 +41,7 @@ def test_a_configmap_left_from_an_older_spec_is_made_anew_before_the_pod(
     harness: Harness,
 ) -> None:
     harness.cluster.apply("hello", code="result = 'old'")
-    harness.cluster.failures["patch_execution_status"].append(SystemExit("operator killed"))
-    with contextlib.suppress(SystemExit):
-        harness.reconcile("hello")
+    harness.killed_at("patch_execution_status")
     harness.cluster.apply("hello", code="result = 'new'")  # changed while no operator ran
     _restart(harness).reconcile("ns", "hello")
     assert _code(harness) == "result = 'new'"
@@ -120,9 +116,7 @@ def test_a_kill_at_any_call_of_a_start_gives_one_pod_running_the_current_spec(
     harness: Harness, killed_at: str, changed: bool
 ) -> None:
     harness.cluster.apply("hello", code="result = 'old'")
-    harness.cluster.failures[killed_at].append(SystemExit("operator killed"))
-    with contextlib.suppress(SystemExit):
-        harness.reconcile("hello")
+    harness.killed_at(killed_at)
     code = "result = 'new'" if changed else "result = 'old'"
     if changed:
         harness.cluster.apply("hello", code=code)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from execution_operator import naming
 from execution_operator.controller import Controller, PodHint
 from execution_operator.echoes import Echoes, older
@@ -87,9 +85,7 @@ def test_resource_versions_that_are_not_numbers_are_never_older() -> None:
 
 def test_objects_are_created_only_on_a_fresh_read(harness: Harness) -> None:
     harness.cluster.apply("hello")
-    harness.cluster.failures["create_or_adopt"].append(SystemExit("operator killed"))
-    with contextlib.suppress(SystemExit):
-        harness.reconcile("hello")
+    harness.killed_at("create_or_adopt")
     # A new operator process gets the ADDED event of the recorded attempt, pod missing.
     fresh = Controller(load_settings({}), harness.cluster, harness.schedule, clock=harness.clock)
     harness.cluster.calls.clear()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from typing import Any
 
@@ -74,8 +73,6 @@ def test_a_failing_step_does_not_drop_the_events_handed_after_it(harness: Harnes
 
 def test_a_dying_thread_lets_its_execution_go(harness: Harness) -> None:
     harness.cluster.apply("hello")
-    harness.cluster.failures["patch_execution_status"].append(SystemExit("killed"))
-    with contextlib.suppress(SystemExit):
-        harness.reconcile("hello")
+    harness.killed_at("patch_execution_status")
     assert len(harness.controller.steps) == 0
     assert harness.reconcile("hello")["phase"] == "Pending"  # taken, not handed to nobody
