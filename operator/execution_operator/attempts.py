@@ -1,14 +1,18 @@
 """Starting runs and attempts: validate the spec, record the attempt, create its objects.
 
-An attempt is recorded in the status before its ConfigMap and pod exist, so a
-restart in between finds it and creates its (deterministically named) objects
-once; objects under its names are adopted only when the Execution controls them.
+An attempt is recorded in the status before its pod exists, so a restart in
+between finds it and creates its (deterministically named) objects once; the
+inert payload ConfigMap is created while the attempt is recorded. Objects under
+the attempt's names are adopted only when the Execution controls them, and a
+ConfigMap only with this attempt's data (else it is made anew).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from concurrent import futures
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +21,7 @@ from execution_runner.protocol import Reason
 from . import (
     api_errors,
     builders,
+    kube,
     metrics,
     models,
     naming,
@@ -35,7 +40,31 @@ logger = logging.getLogger(__name__)
 
 Body = dict[str, Any]
 Scheduler = Callable[[tuple[str, str], float], None]
+Beside = futures.Future[Body | None]
 Spec = models.ExecutionSpec
+
+
+_pool: futures.ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def shared_pool() -> futures.Executor:
+    """Threads for calls made beside a step's own: one per worker, so none waits."""
+    global _pool  # noqa: PLW0603 - one pool per process, like the connection pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = futures.ThreadPoolExecutor(kube.WORKERS, thread_name_prefix="beside")
+        return _pool
+
+
+def _created(early: Beside | None) -> bool:
+    """The early creation made the ConfigMap (else it is made, adopted or refused now)."""
+    if early is None:
+        return False
+    try:
+        return early.result() is not None
+    except Exception:
+        return False
 
 
 class Attempts:
@@ -48,7 +77,9 @@ class Attempts:
         writer: StatusWriter,
         echoes: Echoes,
         schedule: Scheduler,
+        beside: futures.Executor,
     ) -> None:
+        self._beside = beside
         self._settings = settings
         self._cluster = cluster
         self._clock = clock
@@ -100,8 +131,27 @@ class Attempts:
             patch["runSpecHash"] = spec_hash
             patch["runFirstAttempt"] = attempt
         outcome = Outcome("Pending", None, patch["message"])
-        written = self._writer.write(execution, patch, outcome)
-        self.create_objects(written, spec, attempt, now)
+        early = self._configmap_beside(execution, spec, attempt)
+        try:
+            written = self._writer.write(execution, patch, outcome)
+        except BaseException:
+            if early is not None:
+                futures.wait([early])  # made for nothing (e.g. a conflict): left to adoption
+            raise
+        self.create_objects(written, spec, attempt, now, early=early)
+
+    def _configmap_beside(self, execution: Body, spec: Spec, attempt: int) -> Beside | None:
+        """The payload ConfigMap created while the attempt is recorded: it is inert.
+
+        No pod mounts it before the record succeeded and the ConfigMap was seen to be
+        ours with this attempt's data (`create_objects`), so a crash or a conflict in
+        between leaves at most an unused ConfigMap that the next try adopts or remakes.
+        Not with codeFrom/inputFrom, whose ConfigMaps are checked first.
+        """
+        if spec.code_from is not None or spec.input_from is not None:
+            return None
+        configmap = builders.build_payload_configmap(execution, attempt, self._settings)
+        return self._beside.submit(self._cluster.create_if_absent, configmap)
 
     def retried(
         self, execution: Body, spec: Spec, attempt: int, outcome: Outcome, now: datetime
@@ -117,8 +167,19 @@ class Attempts:
         self.start(execution, spec, attempt + 1, now, first=False)
         return True
 
-    def create_objects(self, execution: Body, spec: Spec, attempt: int, now: datetime) -> None:
-        """The attempt's payload ConfigMap, then its pod; the start deadline watched."""
+    def create_objects(
+        self,
+        execution: Body,
+        spec: Spec,
+        attempt: int,
+        now: datetime,
+        *,
+        early: Beside | None = None,
+    ) -> None:
+        """The attempt's payload ConfigMap, then its pod; the start deadline watched.
+
+        `early`: the ConfigMap's creation begun while the attempt was recorded.
+        """
         meta = execution["metadata"]
         problem = self._configmap_problem(meta["namespace"], spec)
         if problem is not None:
@@ -126,9 +187,10 @@ class Attempts:
             return
         started = self._clock.monotonic()
         try:
-            self._cluster.create_or_adopt(
-                builders.build_payload_configmap(execution, attempt, self._settings)
-            )
+            if not _created(early):
+                self._cluster.create_or_adopt(
+                    builders.build_payload_configmap(execution, attempt, self._settings)
+                )
             pod = builders.build_pod(execution, attempt, self._settings)
             created = self._cluster.create_or_adopt(pod)
         except api_errors.NotOursError as conflict:
@@ -151,9 +213,11 @@ class Attempts:
             if not self.retried(execution, spec, attempt, outcome, now):
                 self._writer.finish(execution, outcome, now)
             return
-        if created:
-            owner = (meta["namespace"], meta["name"])
-            self._echoes.wrote(owner, ("Pod", meta["namespace"], pod["metadata"]["name"]), None)
+        if created is not None:
+            # The pod's first event shows what was just created: nothing to do then.
+            version = created["metadata"].get("resourceVersion")
+            key = ("Pod", meta["namespace"], pod["metadata"]["name"])
+            self._echoes.wrote(key, version, skippable=True)
             metrics.instruments().pod_creation.record(self._clock.monotonic() - started)
             logger.info("%s/%s: attempt %d started", meta["namespace"], meta["name"], attempt)
         deadline = now.timestamp() + spec.start_deadline_seconds

@@ -39,8 +39,12 @@ class Cluster(Protocol):
         """The keys a ConfigMap holds; None when it does not exist."""
         ...
 
-    def create_or_adopt(self, body: Body) -> bool:
-        """True if created, False if ours existed; else api_errors.NotOursError or RefusedError."""
+    def create_if_absent(self, body: Body) -> Body | None:
+        """The object created, None if the name is taken; else RefusedError."""
+        ...
+
+    def create_or_adopt(self, body: Body) -> Body | None:
+        """The object created, None if ours existed; else NotOursError or RefusedError."""
         ...
 
     def delete_pod(self, namespace: str, name: str, grace_seconds: int | None = None) -> None: ...
@@ -80,7 +84,10 @@ class KubeCluster:
     def configmap_keys(self, namespace: str, name: str) -> frozenset[str] | None:
         return kube.configmap_keys(namespace, name)
 
-    def create_or_adopt(self, body: Body) -> bool:
+    def create_if_absent(self, body: Body) -> Body | None:
+        return kube.create_if_absent(body)
+
+    def create_or_adopt(self, body: Body) -> Body | None:
         return kube.create_or_adopt(body)
 
     def delete_pod(self, namespace: str, name: str, grace_seconds: int | None = None) -> None:

@@ -13,12 +13,14 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping
+from concurrent import futures
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import (
     api_errors,
+    attempts,
     builders,
     metrics,
     models,
@@ -31,6 +33,7 @@ from . import (
 from .attempts import Attempts, Scheduler
 from .cluster import SYSTEM_CLOCK, Clock, Cluster
 from .echoes import Echoes
+from .known import KnownBodies
 from .podview import PodView, parse_time
 from .settings import Settings
 from .steps import StepTracker
@@ -52,6 +55,26 @@ def run_spec_hash(execution: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
+class Stale(Exception):
+    """The step would act on a body from an event, where it must act on a fresh read."""
+
+
+def require_fresh(fresh: bool) -> None:
+    """Deleting or creating outside a conditional write needs the Execution as it is now.
+
+    A status write carries its resourceVersion and fails on a stale body; a pod
+    deletion or creation would not, so it is decided on a fresh read only.
+    """
+    if not fresh:
+        raise Stale
+
+
+class _Event(NamedTuple):
+    hint: PodHint | None
+    version: str | None
+    body: Body | None
+
+
 @dataclass
 class PodHint:
     """What an event said about one of the Execution's pods."""
@@ -64,7 +87,8 @@ class Controller:
     """Decides and takes each Execution's next step through `cluster`, timed by `clock`.
 
     `schedule(key, when)` asks for a `reconcile` of key at wall-clock time `when`
-    (seconds since the epoch); `post_event` defaults to the cluster's (synchronous).
+    (seconds since the epoch); `post_event` defaults to the cluster's (synchronous);
+    `beside` runs the API calls made next to a step's own (a shared thread pool).
     """
 
     def __init__(
@@ -75,6 +99,7 @@ class Controller:
         *,
         clock: Clock = SYSTEM_CLOCK,
         post_event: EventPoster | None = None,
+        beside: futures.Executor | None = None,
     ) -> None:
         self.settings = settings
         self.cluster = cluster
@@ -82,7 +107,10 @@ class Controller:
         self._schedule = schedule
         self.steps = StepTracker(clock)
         self.echoes = Echoes(clock)
-        self._writer = StatusWriter(cluster, post_event or cluster.post_event, self.echoes)
+        self.known = KnownBodies()
+        self._writer = StatusWriter(
+            cluster, post_event or cluster.post_event, self.echoes, self.known
+        )
         self._attempts = Attempts(
             settings=settings,
             cluster=cluster,
@@ -90,6 +118,7 @@ class Controller:
             writer=self._writer,
             echoes=self.echoes,
             schedule=schedule,
+            beside=beside or attempts.shared_pool(),
         )
 
     def stuck_for(self) -> float | None:
@@ -99,6 +128,7 @@ class Controller:
     def forget(self, namespace: str, name: str, uid: str | None) -> None:
         self.steps.forget((namespace, name))
         self.echoes.forget((models.KIND, namespace, name))
+        self.known.forget((namespace, name))
         if uid:
             metrics.set_active(uid, False)
 
@@ -111,46 +141,100 @@ class Controller:
         hint: PodHint | None = None,
         *,
         version: str | None = None,
+        body: Body | None = None,
     ) -> None:
         """Bring one Execution a step closer to done; safe to call any time, any number.
 
-        `version`: the resourceVersion an Execution event reported; the event of the
-        operator's own (non-terminal) status write is skipped: nothing changed. Without
-        a hint or a version (a wake-up), it is not an event.
+        `body`: the Execution as its watch event brought it (`version`: that event's
+        resourceVersion, when only it is known). The event of the operator's own
+        non-terminal write is skipped: nothing changed. A body is used instead of a
+        read unless a write of ours has not come back since (the body is older).
+        Without a hint, a body or a version (a wake-up), it is not an event.
         """
         key = (namespace, name)
-        if hint is not None:
-            self.echoes.event(key, ("Pod", namespace, hint.name), None)
-        elif version is not None and self.echoes.event(
-            key, (models.KIND, namespace, name), version
-        ):
-            return
+        if body is not None:
+            version = body["metadata"].get("resourceVersion")
+        event: _Event | None = _Event(hint, version, body)
+        if not self.steps.take(key, event):
+            return  # a step of this Execution runs: its thread takes this event next
+        failure: Exception | None = None
+        try:
+            while event is not None:
+                try:
+                    self._take(key, event)
+                except Exception as exc:
+                    if failure is not None:  # the caller sees the first; kopf logs it
+                        logger.exception("%s/%s: a step failed", namespace, name)
+                    failure = failure or exc
+                event = self.steps.next(key)
+        except BaseException:
+            self.steps.let_go(key)
+            raise
+        if failure is not None:
+            raise failure
+
+    def _take(self, key: tuple[str, str], event: _Event) -> None:
+        """One event's step (none for an echo of our own write)."""
+        hint, version, body = event
         with self.steps.step(key):
-            self.echoes.begin(key)
+            if self._echo(key, hint, version):
+                return
+            body = self._known_body(key, hint, body)
             try:
-                active = self._reconcile(namespace, name, hint)
+                active = self._reconcile(*key, hint, body)
             except Exception:
                 # Watch events are not redelivered: come back by ourselves after a failure,
                 # backing off (with jitter, so many failing Executions spread out).
                 self._schedule(key, self._wall() + self.steps.failed(key))
                 raise
-            finally:
-                self.echoes.end(key)
             self.steps.succeeded(key)
         if active:  # a safety net for a missed watch event
             self._schedule(key, self._wall() + RESYNC_SECONDS)
 
+    def _echo(self, key: tuple[str, str], hint: PodHint | None, version: str | None) -> bool:
+        """True when the event is exactly one of our own writes coming back."""
+        namespace, name = key
+        if hint is not None:
+            meta = (hint.body or {}).get("metadata") or {}
+            return self.echoes.event(("Pod", namespace, hint.name), meta.get("resourceVersion"))
+        if version is not None:
+            return self.echoes.event((models.KIND, namespace, name), version)
+        return False
+
+    def _known_body(
+        self, key: tuple[str, str], hint: PodHint | None, body: Body | None
+    ) -> Body | None:
+        """The newest body known for an event (None: read it), never one older than our writes."""
+        if body is not None:
+            self.known.saw(body)
+        elif hint is not None:
+            body = self.known.get(key)
+        if body is None:
+            return None
+        version = body["metadata"].get("resourceVersion")
+        if self.echoes.ahead_of((models.KIND, *key), version):
+            return None
+        return body
+
     def _wall(self) -> float:
         return self.clock.now().timestamp()
 
-    def _reconcile(self, namespace: str, name: str, hint: PodHint | None) -> bool:
-        """One step on fresh state, again on a write conflict; True while not terminal."""
+    def _reconcile(
+        self, namespace: str, name: str, hint: PodHint | None, body: Body | None
+    ) -> bool:
+        """One step (on `body`, else read afresh), again on a conflict; True while not terminal."""
         for _ in range(MAX_CONFLICT_RETRIES):
-            execution = self.cluster.get_execution(namespace, name)
+            fresh = body is None
+            execution = self.cluster.get_execution(namespace, name) if fresh else body
+            body = None  # a retry reads afresh
+            if fresh and execution is not None:
+                self.known.saw(execution)
             if execution is None or execution["metadata"].get("deletionTimestamp"):
                 return False
             try:
-                self._step(execution, hint)
+                self._step(execution, hint, fresh=fresh)
+            except Stale:
+                continue
             except Exception as exc:
                 if not api_errors.is_status(exc, 409):
                     raise
@@ -161,7 +245,7 @@ class Controller:
 
     # --- the decision ----------------------------------------------------------------
 
-    def _step(self, execution: Body, hint: PodHint | None) -> None:
+    def _step(self, execution: Body, hint: PodHint | None, *, fresh: bool = True) -> None:
         meta = execution["metadata"]
         current = execution.get("status") or {}
         now = self.clock.now()
@@ -177,10 +261,12 @@ class Controller:
         if not same_generation:
             spec_hash = run_spec_hash(execution)
             if current.get("runSpecHash") != spec_hash:
+                # A superseded attempt's pod is deleted: only on a fresh read.
+                require_fresh(fresh or not current.get("podName") or terminal)
                 self._attempts.start_run(execution, spec_hash, now)
                 return
         if terminal:
-            self._after_finish(execution, now)
+            self._after_finish(execution, now, fresh=fresh)
             return
 
         spec = validation.parse_spec(execution)
@@ -201,9 +287,11 @@ class Controller:
         # No pod and no word of its deletion: create it, unless it had started
         # (then it was deleted while the operator was not watching).
         if pod is None and not deleted and not current.get("startTime") and not spec.cancel:
+            require_fresh(fresh)
             self._attempts.create_objects(execution, spec, attempt, now)
             return
         if spec.cancel and pod is not None and not pod.terminated:
+            require_fresh(fresh)
             self._cancel(execution, pod)
             return
 
@@ -213,6 +301,7 @@ class Controller:
         outcome = update.outcome
         if outcome.terminal and pod is not None and not pod.finished:
             # Decided without the pod ending (start deadline, cannot start): stop it.
+            require_fresh(fresh)
             self.cluster.delete_pod(meta["namespace"], pod.name, grace_seconds=0)
         if not self._attempts.retried(execution, spec, attempt, outcome, now):
             self._writer.write(execution, update.patch, outcome)
@@ -238,7 +327,7 @@ class Controller:
         )
         self._writer.post(execution, "Normal", "Cancelling", f"Stopping pod {pod.name}.")
 
-    def _after_finish(self, execution: Body, now: datetime) -> None:
+    def _after_finish(self, execution: Body, now: datetime, *, fresh: bool) -> None:
         """A terminal Execution: keep observedGeneration current, apply its TTL."""
         meta = execution["metadata"]
         current = execution.get("status") or {}
@@ -256,6 +345,7 @@ class Controller:
             return
         due = finished.timestamp() + int(ttl)
         if now.timestamp() >= due:
+            require_fresh(fresh)
             logger.info("%s/%s: TTL reached; deleting", meta["namespace"], meta["name"])
             self.cluster.delete_execution(execution)
         else:

@@ -7,6 +7,7 @@ state in `status`.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import os
@@ -246,7 +247,8 @@ def execution_changed(
         ctl.forget(namespace, name, uid)
         runtime.wakeups.cancel((namespace, name))  # nothing kept for what is gone
         return
-    ctl.reconcile(namespace, name, version=body.metadata.get("resourceVersion"))
+    # The event's body saves a read (a deep copy: kopf keeps the one it passes).
+    ctl.reconcile(namespace, name, body=copy.deepcopy(dict(body)))
 
 
 @kopf.on.event(

@@ -51,11 +51,12 @@ def api() -> client.ApiClient:
         return _api
 
 
-# kopf's worker threads (handlers set max_workers to it) plus the wake-up thread and
-# the three Event threads: with fewer pooled connections, urllib3 discards the extra
-# ones and every later call pays a new TLS handshake.
+# kopf's worker threads (handlers set max_workers to it), as many calls made beside
+# them (attempts.shared_pool), the wake-up thread and the three Event threads: with
+# fewer pooled connections, urllib3 discards the extra ones and every later call
+# pays a new TLS handshake.
 WORKERS: Final = 16
-API_CONNECTIONS: Final = WORKERS + 4
+API_CONNECTIONS: Final = 2 * WORKERS + 4
 
 
 def configuration() -> client.Configuration:
@@ -171,31 +172,59 @@ def configmap_keys(namespace: str, name: str) -> frozenset[str] | None:
     return frozenset(found.data or {}) | frozenset(found.binary_data or {})
 
 
-def create_or_adopt(body: Body) -> bool:
-    """Create a Pod or ConfigMap; True if created, False if ours exists already.
+def create_if_absent(body: Body) -> Body | None:
+    """Create a Pod or ConfigMap; the object created, or None if the name is taken."""
+    meta = body["metadata"]
+    core = _core()
+    create = (
+        core.create_namespaced_pod if body["kind"] == "Pod" else core.create_namespaced_config_map
+    )
+    try:
+        # Raw JSON: the client's model classes take milliseconds to build a V1Pod.
+        response = create(meta["namespace"], body, _preload_content=False)
+    except ApiException as exc:
+        refusal = permanent_refusal(exc)
+        if refusal is not None:
+            raise RefusedError(body["kind"], meta["name"], refusal) from exc
+        if exc.status != 409:
+            raise
+        return None
+    return _json(response)
+
+
+def create_or_adopt(body: Body) -> Body | None:
+    """Create a Pod or ConfigMap; the object created, or None if ours exists already.
 
     One that exists under the name is adopted only if its controller owner is the
-    same as `body`'s; otherwise NotOursError: it is never mounted or run.
+    same as `body`'s; otherwise NotOursError: it is never mounted or run. A
+    ConfigMap of ours with other data (made for a decision that was never
+    recorded) is immutable: it is made anew.
     """
+    created = create_if_absent(body)
+    if created is not None:
+        return created
     meta = body["metadata"]
     namespace, name, kind = meta["namespace"], meta["name"], body["kind"]
     core = _core()
     pod = kind == "Pod"
-    create = core.create_namespaced_pod if pod else core.create_namespaced_config_map
-    try:
-        create(namespace, body)
-    except ApiException as exc:
-        refusal = permanent_refusal(exc)
-        if refusal is not None:
-            raise RefusedError(kind, name, refusal) from exc
-        if exc.status != 409:
-            raise
-        read = core.read_namespaced_pod if pod else core.read_namespaced_config_map
-        existing = _json(read(name, namespace, _preload_content=False))
-        if not naming.controlled_by(existing, meta["ownerReferences"][0]["uid"]):
-            raise NotOursError(kind, name) from None
-        return False
-    return True
+    read = core.read_namespaced_pod if pod else core.read_namespaced_config_map
+    existing = _json(read(name, namespace, _preload_content=False))
+    if not naming.controlled_by(existing, meta["ownerReferences"][0]["uid"]):
+        raise NotOursError(kind, name)
+    if pod or existing.get("data") == body.get("data"):
+        return None
+    found = existing["metadata"]
+    core.delete_namespaced_config_map(
+        name,
+        namespace,
+        body=client.V1DeleteOptions(
+            preconditions={"uid": found["uid"], "resourceVersion": found["resourceVersion"]}
+        ),
+    )
+    remade = create_if_absent(body)
+    if remade is None:  # made again meanwhile: the step is retried and looks again
+        raise ApiException(status=409, reason=f"ConfigMap {name} was recreated meanwhile")
+    return remade
 
 
 def delete_pod(namespace: str, name: str, grace_seconds: int | None = None) -> None:

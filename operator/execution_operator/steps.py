@@ -1,6 +1,8 @@
 """What the controller remembers between the steps of one Execution, and nothing more.
 
-Steps of one Execution run one at a time; failed steps in a row set the
+Steps of one Execution run one at a time: an event that comes while a step of
+its Execution runs is handed to the thread running it, which takes it next
+(a worker never waits for another's step). Failed steps in a row set the
 back-off; the start of each running step shows a hung worker. Every entry
 lives only while a step runs or failures continue: memory follows the work in
 flight, not every Execution ever seen.
@@ -10,9 +12,10 @@ from __future__ import annotations
 
 import random
 import threading
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Final
+from typing import Any, Final
 
 from .cluster import Clock
 from .locks import KeyedLocks
@@ -29,11 +32,13 @@ class StepTracker:
         self._guard = threading.Lock()
         self._failures: dict[Key, int] = {}  # failed steps in a row
         self._running: dict[Key, float] = {}  # monotonic start of each running step
+        # Keys a thread is taking steps of, with the events handed to it meanwhile.
+        self._handed: dict[Key, deque[Any]] = {}
 
     def __len__(self) -> int:
         """Executions with anything remembered (a running step, or failures in a row)."""
         with self._guard:
-            return len(self._locks) + len(self._failures)
+            return len(self._locks) + len(self._failures) + len(self._handed)
 
     @contextmanager
     def step(self, key: Key) -> Iterator[None]:
@@ -47,9 +52,38 @@ class StepTracker:
                 with self._guard:
                     del self._running[key]
 
+    def take(self, key: Key, event: Any) -> bool:
+        """True: the caller takes the steps of `key`, this event first, then `next` ones.
+
+        False: another thread takes them; it was handed `event` to take next.
+        """
+        with self._guard:
+            handed = self._handed.get(key)
+            if handed is not None:
+                handed.append(event)
+                return False
+            self._handed[key] = deque()
+            return True
+
+    def next(self, key: Key) -> Any | None:
+        """The next event handed over for `key`; None (and `key` let go) when none is left."""
+        with self._guard:
+            handed = self._handed[key]
+            if handed:
+                return handed.popleft()
+            del self._handed[key]
+            return None
+
+    def let_go(self, key: Key) -> None:
+        """The taking thread is dying (e.g. an interpreter exit): events handed are dropped."""
+        with self._guard:
+            self._handed.pop(key, None)
+
     def waiting(self, key: Key) -> int:
-        """Steps of `key` waiting for the one that runs."""
-        return max(0, self._locks.users(key) - 1)
+        """Events of `key` handed over (or steps waiting) for after the one that runs."""
+        with self._guard:
+            handed = len(self._handed.get(key) or ())
+        return handed + max(0, self._locks.users(key) - 1)
 
     def failed(self, key: Key) -> float:
         """Another failed step of `key`: the seconds to wait before the next (jittered)."""

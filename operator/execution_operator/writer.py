@@ -10,6 +10,7 @@ from typing import Any
 from . import metrics, models, status
 from .cluster import Cluster
 from .echoes import Echoes
+from .known import KnownBodies
 from .outcomes import Outcome
 
 logger = logging.getLogger(__name__)
@@ -19,10 +20,13 @@ EventPoster = Callable[[Mapping[str, Any], str, str, str], None]
 
 
 class StatusWriter:
-    def __init__(self, cluster: Cluster, post_event: EventPoster, echoes: Echoes) -> None:
+    def __init__(
+        self, cluster: Cluster, post_event: EventPoster, echoes: Echoes, known: KnownBodies
+    ) -> None:
         self._cluster = cluster
         self._post_event = post_event
         self._echoes = echoes
+        self._known = known
 
     def write(self, execution: Body, patch: dict[str, Any], outcome: Outcome) -> Body:
         """Write the status if it changes anything; post an Event on a transition."""
@@ -54,11 +58,11 @@ class StatusWriter:
     def patch(self, execution: Body, patch: dict[str, Any]) -> Body:
         """Merge-patch the status as is (409 if the Execution changed since read)."""
         written = self._cluster.patch_execution_status(execution, patch)
+        self._known.saw(written)
         meta = written["metadata"]
         # A non-terminal write's event tells nothing new; a terminal one's brings the TTL.
         terminal = (written.get("status") or {}).get("phase") in models.TERMINAL_PHASES
         self._echoes.wrote(
-            (meta["namespace"], meta["name"]),
             (models.KIND, meta["namespace"], meta["name"]),
             meta["resourceVersion"],
             skippable=not terminal,

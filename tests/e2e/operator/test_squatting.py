@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from execution_operator import naming
+from execution_operator import models, naming
 from execution_runner import protocol
 from kubernetes import client
 
@@ -52,4 +52,42 @@ def test_a_squatted_configmap_for_the_next_attempt_never_runs(
         ),
         5,
         "the squatter's ConfigMap to be left as it was",
+    )
+
+
+def test_a_configmap_of_its_own_with_other_data_is_made_anew(
+    apply_execution: Apply,
+    wait_phase: Wait,
+    core: client.CoreV1Api,
+    custom: client.CustomObjectsApi,
+    namespace: str,
+) -> None:
+    # Left by a crash or a stale decision: the Execution's own, but from an older spec.
+    held = apply_execution("held", {"code": "result = 'old'", "cancel": True})
+    assert wait_phase("held", timeout=30)["phase"] == "Cancelled"
+    name = naming.execution_object_name(held, 1)
+    core.create_namespaced_config_map(
+        namespace,
+        {
+            "metadata": {
+                "name": name,
+                "labels": naming.owned_labels(held, 1),
+                "ownerReferences": [naming.owner_reference(held)],
+            },
+            "immutable": True,
+            "data": {protocol.CODE_FILE: "result = 'stale'"},
+        },
+    )
+    custom.patch_namespaced_custom_object(
+        models.GROUP,
+        models.VERSION,
+        namespace,
+        models.PLURAL,
+        "held",
+        {"spec": {"cancel": False, "code": "result = 'new'"}},
+    )
+    status = wait_phase("held", "Succeeded", "Failed", timeout=60)
+    assert (status["phase"], status["podName"], status["result"]) == ("Succeeded", name, "new")
+    assert core.read_namespaced_config_map(name, namespace).data[protocol.CODE_FILE] == (
+        "result = 'new'"
     )

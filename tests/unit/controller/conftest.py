@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Hashable
+from concurrent import futures
 from dataclasses import dataclass, field
+from typing import Any
 
 import kopf
 import pytest
@@ -13,6 +16,18 @@ from execution_operator.controller import Controller, PodHint
 from execution_operator.settings import load_settings
 
 from .fake import FakeClock, FakeCluster
+
+
+class Inline(futures.Executor):
+    """Runs what is submitted at once, in the caller: one fixed order for the tests."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> futures.Future[Any]:
+        done: futures.Future[Any] = futures.Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            done.set_exception(exc)
+        return done
 
 
 @dataclass
@@ -26,7 +41,7 @@ class Harness:
     def __post_init__(self) -> None:
         self.cluster = FakeCluster(self.clock)
         self.controller = Controller(
-            load_settings({}), self.cluster, self.schedule, clock=self.clock
+            load_settings({}), self.cluster, self.schedule, clock=self.clock, beside=Inline()
         )
 
     # Every ask, in order.
@@ -45,6 +60,12 @@ class Harness:
         """One reconcile of ns/name; the status it left."""
         self.controller.reconcile("ns", name, hint)
         return self.cluster.status(name) if ("ns", name) in self.cluster.executions else {}
+
+    def killed_at(self, call: str, name: str = "hello") -> None:
+        """One reconcile of ns/name, the operator killed (SystemExit) at its first `call`."""
+        self.cluster.failures[call].append(SystemExit("operator killed"))
+        with contextlib.suppress(SystemExit):
+            self.reconcile(name)
 
     def memo(self) -> kopf.Memo:
         """kopf's memo as the operator's startup leaves it, around this controller."""

@@ -71,6 +71,8 @@ class FakeCluster:
         self.events: list[tuple[str, str, str]] = []
         self.deleted_pods: list[tuple[str, int | None]] = []
         self.deleted_executions: list[str] = []
+        self.created: list[tuple[str, str]] = []  # (kind, name) of every creation
+        self.remade: list[str] = []  # ConfigMaps of ours made anew with other data
         self.calls: list[str] = []
         # What the next calls by method name (e.g. "create_or_adopt") raise; None: succeed.
         self.failures: dict[str, list[BaseException | None]] = defaultdict(list)
@@ -225,21 +227,39 @@ class FakeCluster:
         found = self.configmaps.get((namespace, name))
         return None if found is None else frozenset(found.get("data") or {})
 
-    def create_or_adopt(self, body: Body) -> bool:
-        self._maybe_fail("create_or_adopt")
+    def create_if_absent(self, body: Body) -> Body | None:
+        self._maybe_fail("create_if_absent")
+        return self._create(body)
+
+    def _create(self, body: Body) -> Body | None:
         meta = body["metadata"]
         store = self.pods if body["kind"] == "Pod" else self.configmaps
         key = (meta["namespace"], meta["name"])
-        existing = store.get(key)
-        if existing is not None:
-            if not naming.controlled_by(existing, meta["ownerReferences"][0]["uid"]):
-                raise api_errors.NotOursError(body["kind"], meta["name"])
-            return False
+        if key in store:
+            return None
         stored = copy.deepcopy(body)
         stored["metadata"]["creationTimestamp"] = format_time(self.clock.now())
         stored["metadata"]["resourceVersion"] = self._next_version()
         store[key] = stored
-        return True
+        self.created.append((body["kind"], meta["name"]))
+        return copy.deepcopy(stored)
+
+    def create_or_adopt(self, body: Body) -> Body | None:
+        self._maybe_fail("create_or_adopt")
+        created = self._create(body)
+        if created is not None:
+            return created
+        meta = body["metadata"]
+        store = self.pods if body["kind"] == "Pod" else self.configmaps
+        key = (meta["namespace"], meta["name"])
+        existing = store[key]
+        if not naming.controlled_by(existing, meta["ownerReferences"][0]["uid"]):
+            raise api_errors.NotOursError(body["kind"], meta["name"])
+        if body["kind"] == "Pod" or existing.get("data") == body.get("data"):
+            return None
+        self.remade.append(meta["name"])  # immutable: deleted and made again
+        del store[key]
+        return self._create(body)
 
     def delete_pod(self, namespace: str, name: str, grace_seconds: int | None = None) -> None:
         self._maybe_fail("delete_pod")

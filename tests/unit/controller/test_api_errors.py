@@ -50,13 +50,13 @@ def test_the_backoff_is_capped(harness: Harness) -> None:
 def test_a_permanent_refusal_of_the_pod_fails_at_once_quoting_the_api(harness: Harness) -> None:
     harness.cluster.apply("hello")
     refusal = api_errors.RefusedError("Pod", "p", "no PriorityClass with name nope was found")
-    harness.cluster.failures["create_or_adopt"] += [None, refusal]
+    harness.cluster.failures["create_or_adopt"].append(refusal)  # the ConfigMap came before
     status = harness.reconcile("hello")
     assert (status["phase"], status["reason"]) == ("Failed", Reason.POD_REJECTED)
     assert "no PriorityClass with name nope" in str(status["message"])
     harness.wakeups.clear()
     harness.reconcile("hello")  # terminal: nothing more is tried
-    assert harness.cluster.calls.count("create_or_adopt") == 2
+    assert harness.cluster.calls.count("create_or_adopt") == 1
 
 
 def test_nothing_is_remembered_of_an_execution_between_successful_steps(

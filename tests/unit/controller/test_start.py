@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from execution_operator import naming
 from execution_operator.controller import Controller
 from execution_operator.settings import load_settings
@@ -50,9 +48,7 @@ def test_after_a_restart_between_recording_and_creating_the_objects_are_created_
     harness: Harness,
 ) -> None:
     harness.cluster.apply("hello")
-    harness.cluster.failures["create_or_adopt"].append(SystemExit("operator killed"))
-    with contextlib.suppress(SystemExit):
-        harness.reconcile("hello")
+    harness.killed_at("create_or_adopt")
     assert harness.cluster.status("hello")["attempts"] == 1
     assert harness.cluster.pods == {}
     # A new operator process: fresh controller, same cluster.
@@ -65,10 +61,8 @@ def test_after_a_restart_between_recording_and_creating_the_objects_are_created_
 
 def test_its_own_configmap_left_by_a_crash_is_adopted_not_duplicated(harness: Harness) -> None:
     harness.cluster.apply("hello")
-    # Killed after creating the ConfigMap, before the pod.
-    harness.cluster.failures["create_or_adopt"] += [None, SystemExit("operator killed")]
-    with contextlib.suppress(SystemExit):
-        harness.reconcile("hello")
+    # Killed after creating the ConfigMap (beside the record), before the pod.
+    harness.killed_at("create_or_adopt")
     assert len(harness.cluster.configmaps) == 1
     assert harness.cluster.pods == {}
     harness.reconcile("hello")
