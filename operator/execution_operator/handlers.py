@@ -1,13 +1,13 @@
-"""kopf handlers: thin adapters from watch events to `Controller.reconcile`.
+"""kopf handlers: thin adapters from watch events to the dispatcher's queue.
 
 Only `@kopf.on.event` handlers: they need no finalizers and store no progress
 on the Executions, because the controller is level-triggered and keeps its own
-state in `status`.
+state in `status`. They are coroutines that only queue (`dispatch.py`): kopf
+keeps nothing per event waiting for a thread.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import os
@@ -24,6 +24,7 @@ from kubernetes import client
 from . import api_errors, controller, kube, metrics, models, naming, peering
 from .background import Background, Wakeups
 from .cluster import KubeCluster
+from .dispatch import Dispatcher
 from .pause import PeeringPause
 from .relist import Relister
 from .settings import Settings, load_settings
@@ -38,6 +39,7 @@ class Runtime:
     settings: Settings
     controller: controller.Controller
     wakeups: Wakeups
+    dispatcher: Dispatcher
     relister: Relister | None = None
     # Held so the lazily imported API classes stay imported.
     api_classes: tuple[type, ...] = ()
@@ -83,6 +85,19 @@ def steps_alive(memo: kopf.Memo, **_: Any) -> str:
     runtime: Runtime | None = memo.get(RUNTIME)
     stuck = runtime.controller.stuck_for() if runtime is not None else None
     return _alive(stuck, STEP_STUCK_SECONDS, "a reconcile step has been running")
+
+
+@kopf.on.probe(id="dispatch")
+def dispatch_alive(memo: kopf.Memo, **_: Any) -> str:
+    """Fails when a dispatcher thread died; else tells the queue's depth and age."""
+    runtime: Runtime | None = memo.get(RUNTIME)
+    if runtime is None:
+        return "ok"
+    dispatcher = runtime.dispatcher
+    if dead := dispatcher.dead():
+        raise kopf.PermanentError(f"{dead} dispatcher threads have ended")
+    waited = dispatcher.oldest()
+    return "ok" if waited is None else f"{len(dispatcher)} queued, oldest {waited:.0f}s"
 
 
 # Our writes come back through the watches within seconds; kopf reconnects a silent
@@ -207,15 +222,19 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     # every worker then waits on): import them now, not on the first Execution.
     # A safety net for watches that stall silently: unfinished Executions get woken.
     relister = Relister(lambda: cluster.list_executions(ours.namespaces), wakeups.at, paused=pause)
+    # Our own threads take the queued events: as many as kopf's executor had.
+    dispatcher = Dispatcher(ctl, wakeups.cancel, threads=kube.WORKERS, paused=pause)
     memo[RUNTIME] = Runtime(
         ours,
         ctl,
         wakeups,
+        dispatcher,
         relister,
         (client.CoreV1Api, client.CustomObjectsApi),
         paused=pause,
     )
     wakeups.start()
+    dispatcher.start()
     relister.start()
     logger.info("execution-operator started; runner image %s", ours.runner_image)
 
@@ -225,12 +244,13 @@ def stop(memo: kopf.Memo, **_: Any) -> None:
     runtime: Runtime | None = memo.get(RUNTIME)
     if runtime is not None:
         runtime.wakeups.stop()
+        runtime.dispatcher.stop()
         if runtime.relister is not None:
             runtime.relister.stop()
 
 
 @kopf.on.event(models.GROUP, models.VERSION, models.PLURAL)
-def execution_changed(
+async def execution_changed(
     *,
     type: str,
     body: kopf.Body,
@@ -241,14 +261,11 @@ def execution_changed(
     **_: Any,
 ) -> None:
     assert namespace is not None  # Executions are namespaced
-    runtime = _runtime(memo)
-    ctl = runtime.controller
-    if type == "DELETED":
-        ctl.forget(namespace, name, uid)
-        runtime.wakeups.cancel((namespace, name))  # nothing kept for what is gone
-        return
-    # The event's body saves a read (a deep copy: kopf keeps the one it passes).
-    ctl.reconcile(namespace, name, body=copy.deepcopy(dict(body)))
+    dispatcher = _runtime(memo).dispatcher
+    if type == "DELETED":  # forgotten, with its wake-up: nothing kept for what is gone
+        dispatcher.deleted(namespace, name, uid)
+    else:  # the event's body saves a read
+        dispatcher.execution(namespace, name, body)
 
 
 @kopf.on.event(
@@ -257,7 +274,7 @@ def execution_changed(
     "pods",
     labels={naming.UID_LABEL: kopf.PRESENT, naming.MANAGED_BY_LABEL: naming.MANAGED_BY},
 )
-def pod_changed(
+async def pod_changed(
     type: str, body: kopf.Body, name: str, namespace: str | None, memo: kopf.Memo, **_: Any
 ) -> None:
     assert namespace is not None
@@ -266,7 +283,7 @@ def pod_changed(
         for ref in body.metadata.get("ownerReferences") or []
         if ref.get("kind") == models.KIND and ref.get("apiVersion") == models.API_VERSION
     ]
-    if not owners:
-        return
-    pod = None if type == "DELETED" else dict(body)
-    _runtime(memo).controller.reconcile(namespace, owners[0], controller.PodHint(name, pod))
+    if owners:
+        _runtime(memo).dispatcher.pod(
+            namespace, owners[0], name, None if type == "DELETED" else body
+        )

@@ -51,7 +51,7 @@ def api() -> client.ApiClient:
         return _api
 
 
-# kopf's worker threads (handlers set max_workers to it), as many calls made beside
+# The dispatcher's threads (and kopf's executor for its sync handlers), as many calls made beside
 # them (attempts.shared_pool), the wake-up thread and the three Event threads: with
 # fewer pooled connections, urllib3 discards the extra ones and every later call
 # pays a new TLS handshake.
