@@ -17,30 +17,16 @@ import threading
 from collections import deque
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from .cluster import SYSTEM_CLOCK, Clock
-from .controller import PodHint
+from .controller import Controller, PodHint
 from .known import pack
 
 logger = logging.getLogger(__name__)
 
 Key = tuple[str, str]  # the Execution's (namespace, name)
 Body = dict[str, Any]
-
-
-class Reconciler(Protocol):
-    def reconcile(
-        self,
-        namespace: str,
-        name: str,
-        hint: PodHint | None = None,
-        *,
-        version: str | None = None,
-        body: Body | None = None,
-    ) -> None: ...
-
-    def forget(self, namespace: str, name: str, uid: str | None) -> None: ...
 
 
 @dataclass(slots=True)
@@ -60,7 +46,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        controller: Reconciler,
+        controller: Controller,
         cancel: Callable[[Hashable], None],
         *,
         threads: int,
