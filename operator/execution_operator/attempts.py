@@ -150,7 +150,7 @@ class Attempts:
         """
         if spec.code_from is not None or spec.input_from is not None:
             return None
-        configmap = builders.build_payload_configmap(execution, attempt, self._settings)
+        configmap = builders.build_payload_configmap(execution, spec, attempt, self._settings)
         return self._beside.submit(self._cluster.create_if_absent, configmap)
 
     def retried(
@@ -189,9 +189,9 @@ class Attempts:
         try:
             if not _created(early):
                 self._cluster.create_or_adopt(
-                    builders.build_payload_configmap(execution, attempt, self._settings)
+                    builders.build_payload_configmap(execution, spec, attempt, self._settings)
                 )
-            pod = builders.build_pod(execution, attempt, self._settings)
+            pod = builders.build_pod(execution, spec, attempt, self._settings)
             created = self._cluster.create_or_adopt(pod)
         except api_errors.NotOursError as conflict:
             self.fail_name_conflict(execution, conflict, now)

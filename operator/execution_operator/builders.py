@@ -19,7 +19,6 @@ from .api_types import ApiModel
 from .pod_model import PodTemplate
 from .quantity import quantity_to_int
 from .settings import Settings
-from .validation import parse_spec
 
 CONTAINER_NAME: Final = "runner"
 PAYLOAD_VOLUME: Final = "payload"
@@ -47,10 +46,9 @@ def logs_endpoint(spec: models.ExecutionSpec, settings: Settings) -> str | None:
 
 
 def build_runner_config(
-    execution: Body, attempt: int, settings: Settings
+    execution: Body, spec: models.ExecutionSpec, attempt: int, settings: Settings
 ) -> protocol.RunnerConfigDoc:
     """runner.json: everything the runner needs besides the code and the input."""
-    spec = parse_spec(execution)
     meta = execution["metadata"]
     rl = spec.rlimits
     memory = rl.memory if rl.memory is not None else (settings.default_memory_rlimit or None)
@@ -107,11 +105,12 @@ def _object_meta(execution: Body, attempt: int) -> dict[str, Any]:
     }
 
 
-def build_payload_configmap(execution: Body, attempt: int, settings: Settings) -> dict[str, Any]:
+def build_payload_configmap(
+    execution: Body, spec: models.ExecutionSpec, attempt: int, settings: Settings
+) -> dict[str, Any]:
     """The attempt's payload ConfigMap (immutable: the kubelet need not watch it)."""
-    spec = parse_spec(execution)
     data: dict[str, str] = {
-        protocol.RUNNER_CONFIG_FILE: _json(build_runner_config(execution, attempt, settings))
+        protocol.RUNNER_CONFIG_FILE: _json(build_runner_config(execution, spec, attempt, settings))
     }
     if spec.code is not None:
         data[protocol.CODE_FILE] = spec.code
@@ -232,9 +231,13 @@ def _template_fields(template: PodTemplate | None) -> dict[str, Any]:
     return fields
 
 
-def build_pod(execution: Body, attempt: int, settings: Settings) -> dict[str, Any]:
-    """The attempt's pod: the runner image, locked down, with the payload mounted."""
-    spec = parse_spec(execution)
+def build_pod(
+    execution: Body, spec: models.ExecutionSpec, attempt: int, settings: Settings
+) -> dict[str, Any]:
+    """The attempt's pod: the runner image, locked down, with the payload mounted.
+
+    `execution` gives the names and owner; `spec` is its spec as the step parsed it.
+    """
     meta = _object_meta(execution, attempt)
     run_as = policy.run_as_id(execution["metadata"]["uid"], attempt, settings)
     template = spec.pod_template

@@ -84,8 +84,13 @@ def test_a_service_reaches_a_pod_on_the_same_bridge(core: client.CoreV1Api, name
     )
 
     def endpoint_ready() -> bool:
-        subsets = core.read_namespaced_endpoints("hello", namespace).subsets or []
-        return any(s.addresses for s in subsets)
+        try:
+            endpoints = core.read_namespaced_endpoints("hello", namespace)
+        except client.ApiException as exc:
+            if exc.status == 404:  # the endpoints controller has not made it yet
+                return False
+            raise
+        return any(s.addresses for s in endpoints.subsets or [])
 
     kube.wait_until(endpoint_ready, 60, "the hello Service's endpoint")
     client_pod = kube.restricted_python_pod("client", HTTP_GET)

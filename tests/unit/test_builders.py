@@ -3,9 +3,10 @@
 import json
 from typing import Any
 
-from execution_operator import builders
 from execution_operator.settings import Settings
 from execution_runner import protocol
+
+from tests.support import built
 
 UID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 SETTINGS = Settings(runner_image="registry.example/runner:1", log_endpoint="")
@@ -25,9 +26,7 @@ def _container(pod: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_configmap_holds_code_input_and_runner_config() -> None:
-    cm = builders.build_payload_configmap(
-        _execution(input={"x": 1}, payloadType="json"), 1, SETTINGS
-    )
+    cm = built.payload_configmap(_execution(input={"x": 1}, payloadType="json"), 1, SETTINGS)
     assert cm["metadata"]["name"] == "exe-hello-0f1e2d3c-1"
     assert cm["metadata"]["namespace"] == "team-a"
     assert cm["metadata"]["ownerReferences"][0]["uid"] == UID
@@ -43,7 +42,7 @@ def test_configmap_holds_code_input_and_runner_config() -> None:
 
 
 def test_runner_config_resolves_quantities_to_integers() -> None:
-    config = builders.build_runner_config(
+    config = built.runner_config(
         _execution(rlimits={"memory": "256Mi", "fileSize": "1Mi", "processes": 16}, threads=4),
         1,
         SETTINGS,
@@ -64,14 +63,12 @@ def test_runner_config_resolves_quantities_to_integers() -> None:
 
 def test_default_memory_rlimit_applies_when_the_spec_sets_none() -> None:
     settings = Settings(default_memory_rlimit="512Mi")
-    assert builders.build_runner_config(_execution(), 1, settings)["rlimits"]["memory"] == (
-        512 * 1024**2
-    )
+    assert built.runner_config(_execution(), 1, settings)["rlimits"]["memory"] == (512 * 1024**2)
 
 
 def test_runner_config_names_env_secret_env_and_env_from_markers() -> None:
     ref = {"name": "s", "key": "k"}
-    config = builders.build_runner_config(
+    config = built.runner_config(
         _execution(
             env=[
                 {"name": "PLAIN", "value": "1"},
@@ -92,9 +89,9 @@ def test_runner_config_names_env_secret_env_and_env_from_markers() -> None:
 
 
 def test_logs_ship_only_with_an_endpoint() -> None:
-    off = builders.build_runner_config(_execution(), 1, SETTINGS)["logs"]
+    off = built.runner_config(_execution(), 1, SETTINGS)["logs"]
     assert off["enabled"] is False
-    on = builders.build_runner_config(
+    on = built.runner_config(
         _execution(logs={"attributes": {"job_id": "7"}}),
         1,
         Settings(log_endpoint="http://logs:8080/ingest"),
@@ -107,14 +104,14 @@ def test_logs_ship_only_with_an_endpoint() -> None:
         "maxBatchBytes": 10 * 1024**2,
         "overflow": "block",
     }
-    disabled = builders.build_runner_config(
+    disabled = built.runner_config(
         _execution(logs={"enabled": False, "endpoint": "http://x"}), 1, SETTINGS
     )
     assert disabled["logs"]["enabled"] is False
 
 
 def test_pod_is_locked_down() -> None:
-    pod = builders.build_pod(_execution(), 1, SETTINGS)
+    pod = built.pod(_execution(), 1, SETTINGS)
     spec = pod["spec"]
     assert spec["restartPolicy"] == "Never"
     assert spec["automountServiceAccountToken"] is False
@@ -138,7 +135,7 @@ def test_pod_is_locked_down() -> None:
 
 
 def test_pod_identity_owner_and_image() -> None:
-    pod = builders.build_pod(_execution(), 3, SETTINGS)
+    pod = built.pod(_execution(), 3, SETTINGS)
     meta = pod["metadata"]
     assert meta["name"] == "exe-hello-0f1e2d3c-3"
     assert meta["labels"]["execution-operator.io/attempt"] == "3"
@@ -146,12 +143,12 @@ def test_pod_identity_owner_and_image() -> None:
     assert meta["ownerReferences"][0]["controller"] is True
     assert _container(pod)["image"] == "registry.example/runner:1"
     assert _container(pod)["imagePullPolicy"] == "IfNotPresent"
-    custom = builders.build_pod(_execution(image="my/runner:2"), 1, SETTINGS)
+    custom = built.pod(_execution(image="my/runner:2"), 1, SETTINGS)
     assert _container(custom)["image"] == "my/runner:2"
 
 
 def test_payload_is_mounted_read_only_and_tmp_is_an_empty_dir() -> None:
-    pod = builders.build_pod(_execution(), 1, SETTINGS)
+    pod = built.pod(_execution(), 1, SETTINGS)
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
     assert volumes["payload"]["projected"]["sources"] == [
         {"configMap": {"name": "exe-hello-0f1e2d3c-1"}}
@@ -173,10 +170,10 @@ def test_code_from_and_input_from_are_projected_from_the_users_configmaps() -> N
         payloadType="t",
     )
     del execution["spec"]["code"]
-    cm = builders.build_payload_configmap(execution, 1, SETTINGS)
+    cm = built.payload_configmap(execution, 1, SETTINGS)
     assert "code.py" not in cm["data"]
     assert json.loads(cm["data"]["input.json"]) == {"payload_type": "t"}
-    pod = builders.build_pod(execution, 1, SETTINGS)
+    pod = built.pod(execution, 1, SETTINGS)
     sources = pod["spec"]["volumes"][0]["projected"]["sources"]
     assert sources[1:] == [
         {"configMap": {"name": "src", "items": [{"key": "main.py", "path": "code.py"}]}},
@@ -191,7 +188,7 @@ def test_code_from_and_input_from_are_projected_from_the_users_configmaps() -> N
 
 def test_env_is_the_users_then_the_runners() -> None:
     ref = {"name": "creds", "key": "token"}
-    pod = builders.build_pod(
+    pod = built.pod(
         _execution(
             env=[{"name": "TOKEN", "valueFrom": {"secretKeyRef": ref}}],
             envFrom=[{"configMapRef": {"name": "c"}, "prefix": "APP_"}],
@@ -228,21 +225,21 @@ def test_env_is_the_users_then_the_runners() -> None:
 
 
 def test_no_log_credentials_without_shipping() -> None:
-    pod = builders.build_pod(
+    pod = built.pod(
         _execution(logs={"enabled": False, "credentialsSecretRef": {"name": "c"}}), 1, SETTINGS
     )
     assert "EXECUTION_LOGS_API_KEY" not in [e["name"] for e in _container(pod)["env"]]
 
 
 def test_resources_from_the_spec_or_the_defaults() -> None:
-    default = builders.build_pod(_execution(), 1, SETTINGS)
+    default = built.pod(_execution(), 1, SETTINGS)
     assert _container(default)["resources"] == SETTINGS.default_resources
-    own = builders.build_pod(_execution(resources={"limits": {"memory": "2Gi"}}), 1, SETTINGS)
+    own = built.pod(_execution(resources={"limits": {"memory": "2Gi"}}), 1, SETTINGS)
     assert _container(own)["resources"] == {"limits": {"memory": "2Gi"}}
 
 
 def test_pod_template_subset_passes_through_and_our_labels_win() -> None:
-    pod = builders.build_pod(
+    pod = built.pod(
         _execution(
             podTemplate={
                 "labels": {"team": "a", "app.kubernetes.io/managed-by": "me"},

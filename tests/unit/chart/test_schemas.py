@@ -7,9 +7,9 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
-from execution_operator import builders
 from execution_operator.settings import Settings
 
+from tests.support import built
 from tests.support.helm import REPO, render
 from tests.unit.chart.test_chart import VALUE_SETS
 
@@ -57,12 +57,12 @@ def test_the_crds_are_valid(version: str) -> None:
 @pytest.mark.parametrize("version", VERSIONS)
 def test_the_pod_and_configmap_the_operator_builds_are_valid(version: str) -> None:
     settings = Settings(runner_image="registry.example/execution-runner:1")
-    _validate(builders.build_payload_configmap(EXECUTION, 1, settings), version)
-    _validate(builders.build_pod(EXECUTION, 1, settings), version)
+    _validate(built.payload_configmap(EXECUTION, 1, settings), version)
+    _validate(built.pod(EXECUTION, 1, settings), version)
 
 
 def test_an_invalid_manifest_is_caught() -> None:
-    pod = builders.build_pod(EXECUTION, 1, Settings())
+    pod = built.pod(EXECUTION, 1, Settings())
     pod["spec"]["containers"][0]["imagePullPolicy"] = 7
     with pytest.raises(kubernetes_validate.ValidationError):
         _validate(pod, VERSIONS[0])
