@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .cluster import SYSTEM_CLOCK, Clock
-from .controller import Controller, PodHint
+from .controller import Controller
+from .decisions import PodHint
 from .known import pack
 
 logger = logging.getLogger(__name__)

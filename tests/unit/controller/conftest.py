@@ -13,7 +13,8 @@ import kopf
 import pytest
 from execution_operator import handlers
 from execution_operator.background import Wakeups
-from execution_operator.controller import Controller, PodHint
+from execution_operator.controller import Controller
+from execution_operator.decisions import PodHint
 from execution_operator.dispatch import Dispatcher
 from execution_operator.settings import load_settings
 

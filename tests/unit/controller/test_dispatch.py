@@ -7,7 +7,7 @@ from typing import Any
 
 import kopf
 from execution_operator import handlers, naming
-from execution_operator.controller import PodHint
+from execution_operator.decisions import PodHint
 from execution_operator.dispatch import Dispatcher
 
 from .conftest import Harness, deliver

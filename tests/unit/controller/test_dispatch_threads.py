@@ -11,7 +11,7 @@ import kopf
 import pytest
 from execution_operator import handlers
 from execution_operator.background import Wakeups
-from execution_operator.controller import PodHint
+from execution_operator.decisions import PodHint
 from execution_operator.dispatch import Dispatcher
 
 from tests.support.waiting import wait_until
