@@ -8,7 +8,9 @@ on this process's monotonic clock.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,13 @@ from bench import cluster
 from bench.figures import percentile
 
 
-def measure(image: str, count: int, log_dir: Path) -> dict[str, Any]:
+def measure(
+    image: str,
+    count: int,
+    log_dir: Path,
+    window: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+) -> dict[str, Any]:
+    """`window`: entered around the measured part only (the creations until every pod)."""
     pods_seen: dict[str, float] = {}
     lock = threading.Lock()
 
@@ -34,10 +42,11 @@ def measure(image: str, count: int, log_dir: Path) -> dict[str, Any]:
     ):
         watch = cluster.pod_watch(namespace, on_pod)
         bodies = [cluster.execution(f"b-{i:04d}", cluster.NOWHERE) for i in range(count)]
-        created = cluster.create_all(
-            namespace, bodies, cluster.create_execution(cluster.custom_api()), threads=16
-        )
-        cluster.wait_for(lambda: len(pods_seen) >= count, 120 + count, f"{count} pods")
+        with window():
+            created = cluster.create_all(
+                namespace, bodies, cluster.create_execution(cluster.custom_api()), threads=16
+            )
+            cluster.wait_for(lambda: len(pods_seen) >= count, 120 + count, f"{count} pods")
         watch.stop()
     latencies = sorted((pods_seen[name] - created[name]) * 1000 for name in created)
     first, last = min(created.values()), max(pods_seen.values())

@@ -12,8 +12,10 @@ present; the operator's RSS once it has made every pod.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,8 +67,14 @@ def wait_progress(
     return True
 
 
-def one_round(node: str, count: int, index: int) -> dict[str, Any]:
-    with cluster.namespace(f"bench-cp{index}") as namespace:
+Window = Callable[[], contextlib.AbstractContextManager[Any]]
+
+
+def one_round(
+    node: str, count: int, index: int, window: Window = contextlib.nullcontext
+) -> dict[str, Any]:
+    """`window`: entered around the measured part only (the creations until every end)."""
+    with cluster.namespace(f"bench-cp{index}") as namespace, window():
         terminals = Terminals(namespace)
         kubelet = FakeKubelet(namespace, node)
         selector = {"kubernetes.io/hostname": node}
@@ -97,7 +105,9 @@ def one_round(node: str, count: int, index: int) -> dict[str, Any]:
     }
 
 
-def rounds(image: str, count: int, how_many: int, log_dir: Path) -> dict[str, Any]:
+def rounds(
+    image: str, count: int, how_many: int, log_dir: Path, window: Window = contextlib.nullcontext
+) -> dict[str, Any]:
     results = []
     with (
         cluster.e2e_lock(),
@@ -107,7 +117,7 @@ def rounds(image: str, count: int, how_many: int, log_dir: Path) -> dict[str, An
         assert operator.process is not None
         pid = operator.process.pid
         for index in range(how_many):
-            result = one_round(node, count, index)
+            result = one_round(node, count, index, window)
             if not result["terminal"]:
                 results.append(result)
                 break  # nothing finishes: more rounds would only wait as long again

@@ -5,8 +5,11 @@
 Runs the benchmark with `py-spy record` attached to the operator process
 (all threads, idle ones too, so waiting on the API shows), writes the
 collapsed stacks to DIR/profile-<name>.txt and prints the functions that were
-on most samples (inclusive), and the API server's request counts during the
-run by verb and resource (its /metrics), per Execution.
+on most samples (inclusive), the API server's request counts during the
+run by verb and resource (its /metrics), per Execution, and the CPU each
+process of the cluster, the operator and the benchmark's client used, beside
+what the whole machine had (a saturated machine cannot go faster by waiting
+less).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import os
 import re
 import subprocess
 import sys
@@ -72,6 +76,75 @@ def api_requests() -> collections.Counter[str]:
     return counts
 
 
+def machine_busy_seconds() -> tuple[float, float]:
+    """(CPU seconds busy, CPU seconds in all) over every core since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    total = sum(fields[:8])  # guest time is already in user
+    tick = os.sysconf("SC_CLK_TCK")
+    return (total - idle) / tick, total / tick
+
+
+def cluster_pids() -> dict[str, int]:
+    """The local cluster's components, by name, from the pid files its scripts keep."""
+    pids = {}
+    for path in sorted((kube.STATE_DIR / "pids").glob("*.pid")):
+        with contextlib.suppress(ValueError, OSError):
+            pid = int(path.read_text().split()[0])
+            if Path(f"/proc/{pid}").exists():
+                pids[path.stem] = pid
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds each process used inside `window()`, and the whole machine's."""
+
+    def __init__(self) -> None:
+        self.operator: int | None = None
+        self._pids: dict[str, int] = {}
+        self._before: dict[str, float] = {}
+        self.used: dict[str, float] = {}
+        self._machine: tuple[float, float] = (0.0, 0.0)
+        self.machine_busy = 0.0
+        self.machine_total = 0.0
+
+    @contextlib.contextmanager
+    def window(self) -> Iterator[None]:
+        self.start()
+        try:
+            yield
+        finally:
+            self.stop()
+
+    def start(self) -> None:
+        self._machine = machine_busy_seconds()
+        self._pids = {**cluster_pids(), "bench client (and simulated kubelet)": os.getpid()}
+        if self.operator is not None:
+            self._pids["operator"] = self.operator
+        self._before = {name: cluster.cpu_seconds(pid) for name, pid in self._pids.items()}
+
+    def stop(self) -> None:
+        for name, pid in self._pids.items():
+            with contextlib.suppress(OSError):
+                self.used[name] = cluster.cpu_seconds(pid) - self._before[name]
+        busy, total = machine_busy_seconds()
+        self.machine_busy = busy - self._machine[0]
+        self.machine_total = total - self._machine[1]
+
+    def report(self, count: int) -> None:
+        cores = os.cpu_count() or 1
+        share = self.machine_busy / self.machine_total if self.machine_total else 0.0
+        print(
+            f"CPU during the run: the machine was {100 * share:.0f}% busy over {cores} cores "
+            f"({self.machine_busy:.1f} CPU s of {self.machine_total:.1f});"
+            f" {1000 * self.machine_busy / count:.1f} CPU ms per Execution in all,"
+            f" so at most {count * cores / self.machine_busy:.0f} Executions/s on this machine"
+            " at the same cost"
+        )
+        for name, used in sorted(self.used.items(), key=lambda item: -item[1]):
+            print(f"{used:8.2f} CPU s  {1000 * used / count:7.1f} ms per Execution  {name}")
+
+
 def top_frames(collapsed: str, limit: int = TOP) -> list[tuple[str, int]]:
     """Functions by the number of samples they were on the stack of (once per sample)."""
     counts: collections.Counter[str] = collections.Counter()
@@ -97,10 +170,12 @@ def main() -> None:
     image = cluster.runner_image()
     started: dict[str, Any] = {}
     original = OperatorProcess.start
+    meter = CpuMeter()
 
     def start_and_sample(self: OperatorProcess) -> None:
         original(self)
         assert self.process is not None
+        meter.operator = self.process.pid
         if args.no_spy:
             return
         started["spy"] = _sampled(self.process.pid, target)
@@ -111,10 +186,10 @@ def main() -> None:
         before = api_requests()  # under the lock: no other run's requests in the counts
         try:
             if args.name == "burst":
-                result = burst.measure(image, args.count, Path(logs))
+                result = burst.measure(image, args.count, Path(logs), meter.window)
                 print({k: v for k, v in result.items() if k != "latenciesMs"})
             else:
-                result = control_plane.rounds(image, args.count, 1, Path(logs))
+                result = control_plane.rounds(image, args.count, 1, Path(logs), meter.window)
                 first = result["rounds"][0]
                 print({k: v for k, v in first.items() if k != "terminalAfterSeconds"})
         finally:
@@ -129,6 +204,7 @@ def main() -> None:
     for key, count in sorted(requests.items(), key=lambda item: -item[1]):
         if count > 0 and key.split()[1] in RESOURCES:
             print(f"{count:7d}  {count / args.count:5.2f} per Execution  {key}")
+    meter.report(args.count)
     if args.no_spy:
         return
     total = sum(int(line.rpartition(" ")[2]) for line in target.read_text().splitlines() if line)
