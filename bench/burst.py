@@ -3,28 +3,20 @@
 The pods are pinned to a node that does not exist, so none runs: only the
 operator's path from a new Execution to its pod is measured. The latency of
 one Execution is (watch saw its pod ADDED) - (its create call returned), both
-on this process's monotonic clock.
+on this process's monotonic clock. `cpu`: where the CPU went meanwhile (`cpu.py`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import cluster
+from bench import cluster, cpu
 from bench.figures import percentile
 
 
-def measure(
-    image: str,
-    count: int,
-    log_dir: Path,
-    window: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
-) -> dict[str, Any]:
-    """`window`: entered around the measured part only (the creations until every pod)."""
+def measure(image: str, count: int, log_dir: Path) -> dict[str, Any]:
     pods_seen: dict[str, float] = {}
     lock = threading.Lock()
 
@@ -37,12 +29,14 @@ def measure(
 
     with (
         cluster.e2e_lock(),
-        cluster.operator(log_dir, image, "burst"),
+        cluster.operator(log_dir, image, "burst") as operator,
         cluster.namespace("bench-burst") as namespace,
     ):
+        assert operator.process is not None
+        meter = cpu.CpuMeter(operator.process.pid)
         watch = cluster.pod_watch(namespace, on_pod)
         bodies = [cluster.execution(f"b-{i:04d}", cluster.NOWHERE) for i in range(count)]
-        with window():
+        with meter.window():
             created = cluster.create_all(
                 namespace, bodies, cluster.create_execution(cluster.custom_api()), threads=16
             )
@@ -57,5 +51,6 @@ def measure(
         "p50Ms": round(percentile(latencies, 0.5), 1),
         "p99Ms": round(percentile(latencies, 0.99), 1),
         "maxMs": round(latencies[-1], 1),
+        "cpu": meter.budget(count),
         "latenciesMs": [round(x, 1) for x in latencies],
     }

@@ -4,7 +4,8 @@
 measures Executions reaching a terminal phase per second (create of the first
 → the watch seeing the last terminal), and the operator's RSS once the round is
 done. Round 1 gives `controlPlaneExecutionsPerSecond`; the RSS of round 1 vs
-round R gives `operatorRssGrowthPercent`.
+round R gives `operatorRssGrowthPercent`; each round's `cpu` says where the CPU
+went while it measured (`cpu.py`).
 
 `at_scale()`: N Executions (pods pinned to no node) plus M unrelated pods
 present; the operator's RSS once it has made every pod.
@@ -12,14 +13,12 @@ present; the operator's RSS once it has made every pod.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import cluster
+from bench import cluster, cpu
 from bench.fake_kubelet import FakeKubelet, bound_pod, fake_node
 
 SETTLE_SECONDS = 3.0
@@ -67,14 +66,9 @@ def wait_progress(
     return True
 
 
-Window = Callable[[], contextlib.AbstractContextManager[Any]]
-
-
-def one_round(
-    node: str, count: int, index: int, window: Window = contextlib.nullcontext
-) -> dict[str, Any]:
-    """`window`: entered around the measured part only (the creations until every end)."""
-    with cluster.namespace(f"bench-cp{index}") as namespace, window():
+def one_round(node: str, count: int, index: int, operator_pid: int) -> dict[str, Any]:
+    meter = cpu.CpuMeter(operator_pid)
+    with cluster.namespace(f"bench-cp{index}") as namespace, meter.window():
         terminals = Terminals(namespace)
         kubelet = FakeKubelet(namespace, node)
         selector = {"kubernetes.io/hostname": node}
@@ -102,12 +96,11 @@ def one_round(
         "executionsPerSecond": round(len(times) / span, 2) if times else 0.0,
         "terminalAfterSeconds": [round(t, 3) for t in times],
         "kubelet": kubelet.summary(),
+        "cpu": meter.budget(count),
     }
 
 
-def rounds(
-    image: str, count: int, how_many: int, log_dir: Path, window: Window = contextlib.nullcontext
-) -> dict[str, Any]:
+def rounds(image: str, count: int, how_many: int, log_dir: Path) -> dict[str, Any]:
     results = []
     with (
         cluster.e2e_lock(),
@@ -117,7 +110,7 @@ def rounds(
         assert operator.process is not None
         pid = operator.process.pid
         for index in range(how_many):
-            result = one_round(node, count, index, window)
+            result = one_round(node, count, index, pid)
             if not result["terminal"]:
                 results.append(result)
                 break  # nothing finishes: more rounds would only wait as long again
