@@ -3,12 +3,13 @@
     python -m bench.profile burst|controlPlane [--count N] [--no-spy] [--cpu] [--out DIR]
 
 Runs the benchmark with `py-spy record` attached to the operator process (all
-threads, idle ones too, so waiting on the API shows; `--cpu`: only threads on
-the CPU), writes the collapsed stacks to DIR/profile-<name>.txt and prints the
-functions on most samples (inclusive). Before them: what the benchmark's
-measured part cost (`cpu.py`): API requests and CPU per Execution by process,
-and the throughput bounds they imply. py-spy's own CPU is in the machine's;
-`--no-spy` gives the costs undisturbed."""
+threads, idle ones too, so waiting on the API shows; `--cpu`: only the thread
+holding the GIL, so where the CPU goes), writes the collapsed stacks to
+DIR/profile-<name>.txt and prints the functions on most samples (inclusive).
+Before them: what the benchmark's measured part cost (`cpu.py`): API requests
+and CPU per Execution by process, and the throughput bounds they imply.
+py-spy's own CPU is in the machine's; `--no-spy` gives the costs undisturbed.
+"""
 
 from __future__ import annotations
 
@@ -40,12 +41,12 @@ SPY = ("--format", "raw", "--rate", "50", "--threads")
 
 
 @contextlib.contextmanager
-def _sampled(pid: int, out: Path, idle: bool) -> Iterator[None]:
-    """py-spy on `pid`; `idle`: threads waiting (on the API, on a lock) are sampled too."""
+def _sampled(pid: int, out: Path, gil: bool) -> Iterator[None]:
+    """py-spy on `pid`: every thread, waiting ones too; `gil`: only the one running Python."""
     spy = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "py-spy"),
-            *("record", "--pid", str(pid), *SPY, *(("--idle",) if idle else ())),
+            *("record", "--pid", str(pid), *SPY, *(("--gil",) if gil else ("--idle",))),
             *("--output", str(out)),
         ],
         stdout=subprocess.DEVNULL,
@@ -77,7 +78,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--no-spy", action="store_true", help="only count API requests and CPU")
     parser.add_argument(
-        "--cpu", action="store_true", help="sample only threads on the CPU (default: all)"
+        "--cpu",
+        action="store_true",
+        help="sample only the thread holding the GIL: where Python's CPU goes (default: all)",
     )
     parser.add_argument("--out", type=Path, default=Path("bench/results/details"))
     args = parser.parse_args()
@@ -92,7 +95,7 @@ def main() -> None:
         assert self.process is not None
         if args.no_spy:
             return
-        started["spy"] = _sampled(self.process.pid, target, idle=not args.cpu)
+        started["spy"] = _sampled(self.process.pid, target, gil=args.cpu)
         started["spy"].__enter__()
 
     OperatorProcess.start = start_and_sample  # type: ignore[method-assign]

@@ -21,7 +21,7 @@ from typing import Any
 import kopf
 from kubernetes import client
 
-from . import api_errors, controller, kube, metrics, models, naming, peering
+from . import api_errors, controller, kopf_config, kube, metrics, models, naming, peering
 from .background import Background, Wakeups
 from .cluster import KubeCluster
 from .dispatch import Dispatcher
@@ -56,7 +56,6 @@ def _runtime(memo: kopf.Memo) -> Runtime:
     return runtime
 
 
-POD_SELECTOR = f"{naming.UID_LABEL},{naming.MANAGED_BY_LABEL}={naming.MANAGED_BY}"
 # A wake-up (one reconcile) takes well under a second; API calls time out in 30 s.
 WAKEUPS_STUCK_SECONDS = 120.0
 # One thread posted ~3 Events per Execution too slowly for a burst of 100 (66 queued).
@@ -183,25 +182,9 @@ def queued_poster(
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     ours: Settings = memo.get(SETTINGS) or load_settings(os.environ)
-    settings.peering.standalone = not ours.peering
-    settings.peering.name = ours.peering_name
+    kopf_config.apply(settings, peering=ours.peering, peering_name=ours.peering_name)
     if ours.peering:
         peering.ensure_peering_objects(ours.peering_name, ours.namespaces)
-    settings.execution.max_workers = kube.WORKERS
-    # Our resources are known at start: no cluster-wide CRD watch, which would need a
-    # ClusterRole on CRDs (install the CRD before the operator, as the chart does).
-    settings.scanning.disabled = True
-    # Stalls are noticed: watches end server-side every 5 minutes and client-side soon
-    # after; a stream with no event or bookmark for 70 s is reconnected (kopf's default).
-    # Only our pods are streamed: memory and traffic follow our work, not the cluster.
-    settings.watching.label_selectors["", "v1", "pods"] = POD_SELECTOR
-    settings.watching.server_timeout = 300
-    settings.watching.client_timeout = 330
-    settings.watching.connect_timeout = 10
-    settings.networking.connect_timeout = 10
-    settings.networking.request_timeout = 30
-    # kopf's own Events are for handler errors; the controller posts the transitions.
-    settings.posting.level = logging.WARNING
     if ours.metrics_port:
         metrics.serve(ours.metrics_port, ours.listen_address)
 
@@ -218,8 +201,6 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     post_event = queued_poster(events.submit, cluster.post_event)
     ctl = controller.Controller(ours, cluster, wakeups.at, post_event=post_event)
     kube.api()
-    # The API classes import lazily (1-2 s on a busy machine, under the import lock
-    # every worker then waits on): import them now, not on the first Execution.
     # A safety net for watches that stall silently: unfinished Executions get woken.
     relister = Relister(lambda: cluster.list_executions(ours.namespaces), wakeups.at, paused=pause)
     # Our own threads take the queued events: as many as kopf's executor had.
@@ -230,6 +211,8 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
         wakeups,
         dispatcher,
         relister,
+        # The API classes import lazily (1-2 s on a busy machine, under the import lock
+        # every worker then waits on): import them now, not on the first Execution.
         (client.CoreV1Api, client.CustomObjectsApi),
         paused=pause,
     )
