@@ -163,6 +163,7 @@ def main() -> None:
         earlier = json.loads((out / "latest.json").read_text())
         where, run = earlier["machine"], earlier["run"]
     doc = figures.document(where, values, notes, run)
+    doc["cpu"] = collect.cpu_budgets(results)
     (out / "latest.json").write_text(json.dumps(doc, indent=2) + "\n")
     before_file = out / "before.json"
     before = json.loads(before_file.read_text()) if before_file.exists() else None

@@ -3,7 +3,7 @@
 The pods are pinned to a node that does not exist, so none runs: only the
 operator's path from a new Execution to its pod is measured. The latency of
 one Execution is (watch saw its pod ADDED) - (its create call returned), both
-on this process's monotonic clock.
+on this process's monotonic clock. `cpu`: where the CPU went meanwhile (`cpu.py`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bench import cluster
+from bench import cluster, cpu
 from bench.figures import percentile
 
 
@@ -29,15 +29,18 @@ def measure(image: str, count: int, log_dir: Path) -> dict[str, Any]:
 
     with (
         cluster.e2e_lock(),
-        cluster.operator(log_dir, image, "burst"),
+        cluster.operator(log_dir, image, "burst") as operator,
         cluster.namespace("bench-burst") as namespace,
     ):
+        assert operator.process is not None
+        meter = cpu.CpuMeter(operator.process.pid)
         watch = cluster.pod_watch(namespace, on_pod)
         bodies = [cluster.execution(f"b-{i:04d}", cluster.NOWHERE) for i in range(count)]
-        created = cluster.create_all(
-            namespace, bodies, cluster.create_execution(cluster.custom_api()), threads=16
-        )
-        cluster.wait_for(lambda: len(pods_seen) >= count, 120 + count, f"{count} pods")
+        with meter.window():
+            created = cluster.create_all(
+                namespace, bodies, cluster.create_execution(cluster.custom_api()), threads=16
+            )
+            cluster.wait_for(lambda: len(pods_seen) >= count, 120 + count, f"{count} pods")
         watch.stop()
     latencies = sorted((pods_seen[name] - created[name]) * 1000 for name in created)
     first, last = min(created.values()), max(pods_seen.values())
@@ -48,5 +51,6 @@ def measure(image: str, count: int, log_dir: Path) -> dict[str, Any]:
         "p50Ms": round(percentile(latencies, 0.5), 1),
         "p99Ms": round(percentile(latencies, 0.99), 1),
         "maxMs": round(latencies[-1], 1),
+        "cpu": meter.budget(count),
         "latenciesMs": [round(x, 1) for x in latencies],
     }

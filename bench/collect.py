@@ -91,6 +91,17 @@ def control_plane_notes(result: Mapping[str, Any]) -> dict[str, str]:
     return notes
 
 
+def cpu_budgets(results: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Where the CPU went in the parts bound by it (burst, control plane round 1)."""
+    budgets = {}
+    if "cpu" in (burst := results.get("burst") or {}):
+        budgets["burst"] = burst["cpu"]
+    rounds = (results.get("controlPlane") or {}).get("rounds") or []
+    if rounds and "cpu" in rounds[0]:
+        budgets["controlPlane"] = rounds[0]["cpu"]
+    return budgets
+
+
 def scale_notes(result: Mapping[str, Any]) -> dict[str, str]:
     if result["complete"]:
         return {}

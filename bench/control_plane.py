@@ -4,7 +4,8 @@
 measures Executions reaching a terminal phase per second (create of the first
 → the watch seeing the last terminal), and the operator's RSS once the round is
 done. Round 1 gives `controlPlaneExecutionsPerSecond`; the RSS of round 1 vs
-round R gives `operatorRssGrowthPercent`.
+round R gives `operatorRssGrowthPercent`; each round's `cpu` says where the CPU
+went while it measured (`cpu.py`).
 
 `at_scale()`: N Executions (pods pinned to no node) plus M unrelated pods
 present; the operator's RSS once it has made every pod.
@@ -17,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import cluster
+from bench import cluster, cpu
 from bench.fake_kubelet import FakeKubelet, bound_pod, fake_node
 
 SETTLE_SECONDS = 3.0
@@ -65,8 +66,9 @@ def wait_progress(
     return True
 
 
-def one_round(node: str, count: int, index: int) -> dict[str, Any]:
-    with cluster.namespace(f"bench-cp{index}") as namespace:
+def one_round(node: str, count: int, index: int, operator_pid: int) -> dict[str, Any]:
+    meter = cpu.CpuMeter(operator_pid)
+    with cluster.namespace(f"bench-cp{index}") as namespace, meter.window():
         terminals = Terminals(namespace)
         kubelet = FakeKubelet(namespace, node)
         selector = {"kubernetes.io/hostname": node}
@@ -94,6 +96,7 @@ def one_round(node: str, count: int, index: int) -> dict[str, Any]:
         "executionsPerSecond": round(len(times) / span, 2) if times else 0.0,
         "terminalAfterSeconds": [round(t, 3) for t in times],
         "kubelet": kubelet.summary(),
+        "cpu": meter.budget(count),
     }
 
 
@@ -107,7 +110,7 @@ def rounds(image: str, count: int, how_many: int, log_dir: Path) -> dict[str, An
         assert operator.process is not None
         pid = operator.process.pid
         for index in range(how_many):
-            result = one_round(node, count, index)
+            result = one_round(node, count, index, pid)
             if not result["terminal"]:
                 results.append(result)
                 break  # nothing finishes: more rounds would only wait as long again

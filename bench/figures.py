@@ -155,6 +155,40 @@ def table(doc: Mapping[str, Any], before: Mapping[str, Any] | None = None) -> li
     return lines
 
 
+CPU_COLUMNS = ("kube-apiserver", "etcd", "operator")
+
+
+def cpu_section(budgets: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Where the CPU went in the CPU-bound parts, and the throughput that bounds."""
+    if not budgets:
+        return []
+    lines = [
+        "## Where the CPU went",
+        "",
+        "CPU per Execution while each part measured, by process (the rest: scheduler, "
+        "controller-manager, kubelet, the benchmark's client and simulated kubelet). "
+        "`bound`: Executions/s the machine could finish at this cost; "
+        "`bound without operator`: the same if the operator cost nothing.",
+        "",
+        "| part | machine busy | CPU ms / Execution | "
+        + " | ".join(CPU_COLUMNS)
+        + " | rest | bound /s | bound without operator /s |",
+        "|---|---:|---:|" + "---:|" * (len(CPU_COLUMNS) + 3),
+    ]
+    for part, spent in budgets.items():
+        by_process = spent["cpuMsPerExecution"]
+        total = spent["machineCpuMsPerExecution"]
+        shown = [by_process.get(name, 0.0) for name in CPU_COLUMNS]
+        busy = spent.get("machineBusyFraction")
+        lines.append(
+            f"| {part} | {_shown(None if busy is None else 100 * busy)}% | {_shown(total)} | "
+            + " | ".join(_shown(ms) for ms in shown)
+            + f" | {_shown(total - sum(shown))} | {_shown(spent['boundExecutionsPerSecond'])}"
+            f" | {_shown(spent['boundWithoutOperatorExecutionsPerSecond'])} |"
+        )
+    return [*lines, ""]
+
+
 def markdown(
     doc: Mapping[str, Any],
     counts: Mapping[str, Any],
@@ -185,6 +219,7 @@ def markdown(
         "single numbers.",
         "",
     ]
+    lines += cpu_section(doc.get("cpu") or {})
     if plots:
         lines += ["## Plots", ""] + [f"![{name}]({name})" for name in plots] + [""]
     return "\n".join(lines)

@@ -1,12 +1,14 @@
 """Where the operator's time goes: py-spy samples the operator during a benchmark.
 
-    python -m bench.profile burst|controlPlane [--count N] [--out DIR]
+    python -m bench.profile burst|controlPlane [--count N] [--no-spy] [--cpu] [--out DIR]
 
-Runs the benchmark with `py-spy record` attached to the operator process
-(all threads, idle ones too, so waiting on the API shows), writes the
-collapsed stacks to DIR/profile-<name>.txt and prints the functions that were
-on most samples (inclusive), and the API server's request counts during the
-run by verb and resource (its /metrics), per Execution.
+Runs the benchmark with `py-spy record` attached to the operator process (all
+threads, idle ones too, so waiting on the API shows; `--cpu`: only the thread
+holding the GIL, so where the CPU goes), writes the collapsed stacks to
+DIR/profile-<name>.txt and prints the functions on most samples (inclusive).
+Before them: what the benchmark's measured part cost (`cpu.py`): API requests
+and CPU per Execution by process, and the throughput bounds they imply.
+py-spy's own CPU is in the machine's; `--no-spy` gives the costs undisturbed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
-import re
+import json
 import subprocess
 import sys
 import tempfile
@@ -23,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from bench import burst, cluster, control_plane
-from tests.support import kube
 from tests.support.operator_process import OperatorProcess
 
 TOP = 40
@@ -36,13 +37,18 @@ RESOURCES: tuple[str, ...] = (
     "pods/binding",
 )
 RESOURCES += ("configmaps", "events")
-SPY = ("--format", "raw", "--rate", "50", "--threads", "--idle", "--output")
+SPY = ("--format", "raw", "--rate", "50", "--threads")
 
 
 @contextlib.contextmanager
-def _sampled(pid: int, out: Path) -> Iterator[None]:
+def _sampled(pid: int, out: Path, gil: bool) -> Iterator[None]:
+    """py-spy on `pid`: every thread, waiting ones too; `gil`: only the one running Python."""
     spy = subprocess.Popen(
-        [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid), *SPY, str(out)],
+        [
+            str(Path(sys.executable).parent / "py-spy"),
+            *("record", "--pid", str(pid), *SPY, *(("--gil",) if gil else ("--idle",))),
+            *("--output", str(out)),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -51,25 +57,6 @@ def _sampled(pid: int, out: Path) -> Iterator[None]:
     finally:
         spy.send_signal(2)  # SIGINT: py-spy writes what it has and exits
         spy.wait(timeout=60)
-
-
-def api_requests() -> collections.Counter[str]:
-    """The API server's request counters, by verb, resource and subresource."""
-    text = subprocess.run(
-        ["kubectl", "--kubeconfig", kube.kubeconfig_path(), "get", "--raw", "/metrics"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    counts: collections.Counter[str] = collections.Counter()
-    for line in text.splitlines():
-        if line.startswith("apiserver_request_total{"):
-            labels = dict(re.findall(r'(\w+)="([^"]*)"', line))
-            key = f"{labels.get('verb')} {labels.get('resource')}"
-            if labels.get("subresource"):
-                key += f"/{labels['subresource']}"
-            counts[key] += int(float(line.rpartition(" ")[2]))
-    return counts
 
 
 def top_frames(collapsed: str, limit: int = TOP) -> list[tuple[str, int]]:
@@ -89,7 +76,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name", choices=["burst", "controlPlane"])
     parser.add_argument("--count", type=int, default=100)
-    parser.add_argument("--no-spy", action="store_true", help="only count API requests")
+    parser.add_argument("--no-spy", action="store_true", help="only count API requests and CPU")
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="sample only the thread holding the GIL: where Python's CPU goes (default: all)",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/results/details"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -103,32 +95,32 @@ def main() -> None:
         assert self.process is not None
         if args.no_spy:
             return
-        started["spy"] = _sampled(self.process.pid, target)
+        started["spy"] = _sampled(self.process.pid, target, gil=args.cpu)
         started["spy"].__enter__()
 
     OperatorProcess.start = start_and_sample  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory() as logs, cluster.e2e_lock():
-        before = api_requests()  # under the lock: no other run's requests in the counts
         try:
             if args.name == "burst":
                 result = burst.measure(image, args.count, Path(logs))
-                print({k: v for k, v in result.items() if k != "latenciesMs"})
+                print({k: v for k, v in result.items() if k not in ("latenciesMs", "cpu")})
+                spent = result["cpu"]
             else:
                 result = control_plane.rounds(image, args.count, 1, Path(logs))
                 first = result["rounds"][0]
-                print({k: v for k, v in first.items() if k != "terminalAfterSeconds"})
+                print({k: v for k, v in first.items() if k not in ("terminalAfterSeconds", "cpu")})
+                spent = first["cpu"]
         finally:
             OperatorProcess.start = original  # type: ignore[method-assign]
             if "spy" in started:
                 started["spy"].__exit__(None, None, None)
-        requests = api_requests()
-    requests.subtract(before)
-    print(
-        f"API requests during the run (all clients; the bench made {args.count} POST executions):"
-    )
-    for key, count in sorted(requests.items(), key=lambda item: -item[1]):
-        if count > 0 and key.split()[1] in RESOURCES:
-            print(f"{count:7d}  {count / args.count:5.2f} per Execution  {key}")
+    print(f"API requests per Execution in the measured part (the bench made {args.count}):")
+    for key, count in spent.pop("apiRequestsPerExecution").items():
+        print(f"{count:7.2f}  {key}")
+    print("CPU ms per Execution in the measured part:")
+    for name, ms in spent.pop("cpuMsPerExecution").items():
+        print(f"{ms:7.1f}  {name}")
+    print(json.dumps(spent))
     if args.no_spy:
         return
     total = sum(int(line.rpartition(" ")[2]) for line in target.read_text().splitlines() if line)

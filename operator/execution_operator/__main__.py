@@ -15,6 +15,7 @@ from . import memory
 # Validation then refuses anything deeper than validation.MAX_INPUT_DEPTH.
 RECURSION_LIMIT = 50_000
 THREAD_STACK_BYTES = 256 * 1024 * 1024
+KOPF_OBJECTS_LOGGER = "kopf.objects"
 
 
 def main() -> None:
@@ -32,6 +33,9 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # kopf logs "Handler ... succeeded." for every watch event (about seven per Execution),
+    # formatted and written under the logging lock; the operator logs what it does itself.
+    logging.getLogger(KOPF_OBJECTS_LOGGER).setLevel(logging.WARNING)
     from . import handlers  # noqa: PLC0415 - registering the handlers is the import
 
     memory.install()

@@ -1,13 +1,13 @@
-"""kopf handlers: thin adapters from watch events to `Controller.reconcile`.
+"""kopf handlers: thin adapters from watch events to the dispatcher's queue.
 
 Only `@kopf.on.event` handlers: they need no finalizers and store no progress
 on the Executions, because the controller is level-triggered and keeps its own
-state in `status`.
+state in `status`. They are coroutines that only queue (`dispatch.py`): kopf
+keeps nothing per event waiting for a thread.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
 import os
@@ -21,9 +21,10 @@ from typing import Any
 import kopf
 from kubernetes import client
 
-from . import api_errors, controller, kube, metrics, models, naming, peering
+from . import api_errors, controller, kopf_config, kube, metrics, models, naming, peering
 from .background import Background, Wakeups
 from .cluster import KubeCluster
+from .dispatch import Dispatcher
 from .pause import PeeringPause
 from .relist import Relister
 from .settings import Settings, load_settings
@@ -38,6 +39,7 @@ class Runtime:
     settings: Settings
     controller: controller.Controller
     wakeups: Wakeups
+    dispatcher: Dispatcher
     relister: Relister | None = None
     # Held so the lazily imported API classes stay imported.
     api_classes: tuple[type, ...] = ()
@@ -54,7 +56,6 @@ def _runtime(memo: kopf.Memo) -> Runtime:
     return runtime
 
 
-POD_SELECTOR = f"{naming.UID_LABEL},{naming.MANAGED_BY_LABEL}={naming.MANAGED_BY}"
 # A wake-up (one reconcile) takes well under a second; API calls time out in 30 s.
 WAKEUPS_STUCK_SECONDS = 120.0
 # One thread posted ~3 Events per Execution too slowly for a burst of 100 (66 queued).
@@ -83,6 +84,19 @@ def steps_alive(memo: kopf.Memo, **_: Any) -> str:
     runtime: Runtime | None = memo.get(RUNTIME)
     stuck = runtime.controller.stuck_for() if runtime is not None else None
     return _alive(stuck, STEP_STUCK_SECONDS, "a reconcile step has been running")
+
+
+@kopf.on.probe(id="dispatch")
+def dispatch_alive(memo: kopf.Memo, **_: Any) -> str:
+    """Fails when a dispatcher thread died; else tells the queue's depth and age."""
+    runtime: Runtime | None = memo.get(RUNTIME)
+    if runtime is None:
+        return "ok"
+    dispatcher = runtime.dispatcher
+    if dead := dispatcher.dead():
+        raise kopf.PermanentError(f"{dead} dispatcher threads have ended")
+    waited = dispatcher.oldest()
+    return "ok" if waited is None else f"{len(dispatcher)} queued, oldest {waited:.0f}s"
 
 
 # Our writes come back through the watches within seconds; kopf reconnects a silent
@@ -168,25 +182,9 @@ def queued_poster(
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
     ours: Settings = memo.get(SETTINGS) or load_settings(os.environ)
-    settings.peering.standalone = not ours.peering
-    settings.peering.name = ours.peering_name
+    kopf_config.apply(settings, peering=ours.peering, peering_name=ours.peering_name)
     if ours.peering:
         peering.ensure_peering_objects(ours.peering_name, ours.namespaces)
-    settings.execution.max_workers = kube.WORKERS
-    # Our resources are known at start: no cluster-wide CRD watch, which would need a
-    # ClusterRole on CRDs (install the CRD before the operator, as the chart does).
-    settings.scanning.disabled = True
-    # Stalls are noticed: watches end server-side every 5 minutes and client-side soon
-    # after; a stream with no event or bookmark for 70 s is reconnected (kopf's default).
-    # Only our pods are streamed: memory and traffic follow our work, not the cluster.
-    settings.watching.label_selectors["", "v1", "pods"] = POD_SELECTOR
-    settings.watching.server_timeout = 300
-    settings.watching.client_timeout = 330
-    settings.watching.connect_timeout = 10
-    settings.networking.connect_timeout = 10
-    settings.networking.request_timeout = 30
-    # kopf's own Events are for handler errors; the controller posts the transitions.
-    settings.posting.level = logging.WARNING
     if ours.metrics_port:
         metrics.serve(ours.metrics_port, ours.listen_address)
 
@@ -203,19 +201,23 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     post_event = queued_poster(events.submit, cluster.post_event)
     ctl = controller.Controller(ours, cluster, wakeups.at, post_event=post_event)
     kube.api()
-    # The API classes import lazily (1-2 s on a busy machine, under the import lock
-    # every worker then waits on): import them now, not on the first Execution.
     # A safety net for watches that stall silently: unfinished Executions get woken.
     relister = Relister(lambda: cluster.list_executions(ours.namespaces), wakeups.at, paused=pause)
+    # Our own threads take the queued events: as many as kopf's executor had.
+    dispatcher = Dispatcher(ctl, wakeups.cancel, threads=kube.WORKERS, paused=pause)
     memo[RUNTIME] = Runtime(
         ours,
         ctl,
         wakeups,
+        dispatcher,
         relister,
+        # The API classes import lazily (1-2 s on a busy machine, under the import lock
+        # every worker then waits on): import them now, not on the first Execution.
         (client.CoreV1Api, client.CustomObjectsApi),
         paused=pause,
     )
     wakeups.start()
+    dispatcher.start()
     relister.start()
     logger.info("execution-operator started; runner image %s", ours.runner_image)
 
@@ -225,12 +227,13 @@ def stop(memo: kopf.Memo, **_: Any) -> None:
     runtime: Runtime | None = memo.get(RUNTIME)
     if runtime is not None:
         runtime.wakeups.stop()
+        runtime.dispatcher.stop()
         if runtime.relister is not None:
             runtime.relister.stop()
 
 
 @kopf.on.event(models.GROUP, models.VERSION, models.PLURAL)
-def execution_changed(
+async def execution_changed(
     *,
     type: str,
     body: kopf.Body,
@@ -241,14 +244,11 @@ def execution_changed(
     **_: Any,
 ) -> None:
     assert namespace is not None  # Executions are namespaced
-    runtime = _runtime(memo)
-    ctl = runtime.controller
-    if type == "DELETED":
-        ctl.forget(namespace, name, uid)
-        runtime.wakeups.cancel((namespace, name))  # nothing kept for what is gone
-        return
-    # The event's body saves a read (a deep copy: kopf keeps the one it passes).
-    ctl.reconcile(namespace, name, body=copy.deepcopy(dict(body)))
+    dispatcher = _runtime(memo).dispatcher
+    if type == "DELETED":  # forgotten, with its wake-up: nothing kept for what is gone
+        dispatcher.deleted(namespace, name, uid)
+    else:  # the event's body saves a read
+        dispatcher.execution(namespace, name, body)
 
 
 @kopf.on.event(
@@ -257,7 +257,7 @@ def execution_changed(
     "pods",
     labels={naming.UID_LABEL: kopf.PRESENT, naming.MANAGED_BY_LABEL: naming.MANAGED_BY},
 )
-def pod_changed(
+async def pod_changed(
     type: str, body: kopf.Body, name: str, namespace: str | None, memo: kopf.Memo, **_: Any
 ) -> None:
     assert namespace is not None
@@ -266,7 +266,7 @@ def pod_changed(
         for ref in body.metadata.get("ownerReferences") or []
         if ref.get("kind") == models.KIND and ref.get("apiVersion") == models.API_VERSION
     ]
-    if not owners:
-        return
-    pod = None if type == "DELETED" else dict(body)
-    _runtime(memo).controller.reconcile(namespace, owners[0], controller.PodHint(name, pod))
+    if owners:
+        _runtime(memo).dispatcher.pod(
+            namespace, owners[0], name, None if type == "DELETED" else body
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from . import models
@@ -17,6 +18,13 @@ from .echoes import older
 
 Body = dict[str, Any]
 Key = tuple[str, str]  # (namespace, name)
+
+
+def pack(body: Mapping[str, Any]) -> bytes:
+    """`body` as compact JSON, without managedFields (a third of a body, never read)."""
+    meta = body.get("metadata") or {}
+    lean = {**body, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
+    return json.dumps(lean, separators=(",", ":")).encode()
 
 
 class KnownBodies:
@@ -37,8 +45,7 @@ class KnownBodies:
         if done or meta.get("deletionTimestamp"):
             self.forget(key)
             return
-        lean = {**body, "metadata": {k: v for k, v in meta.items() if k != "managedFields"}}
-        packed = json.dumps(lean, separators=(",", ":")).encode()
+        packed = pack(body)
         with self._guard:
             known = self._bodies.get(key)
             if known is None or not older(version, known[0]):

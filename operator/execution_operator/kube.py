@@ -51,10 +51,10 @@ def api() -> client.ApiClient:
         return _api
 
 
-# kopf's worker threads (handlers set max_workers to it), as many calls made beside
-# them (attempts.shared_pool), the wake-up thread and the three Event threads: with
-# fewer pooled connections, urllib3 discards the extra ones and every later call
-# pays a new TLS handshake.
+# The dispatcher's threads (kopf's executor now runs only startup and probes), as many
+# calls made beside them (attempts.shared_pool), the wake-up thread and the three Event
+# threads: with fewer pooled connections, urllib3 discards the extra ones and every
+# later call pays a new TLS handshake.
 WORKERS: Final = 16
 API_CONNECTIONS: Final = 2 * WORKERS + 4
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from bench.profile import api_requests
+from bench.cpu import api_requests
 from tests.support.operator_process import OperatorProcess
 
 Apply = Callable[..., dict[str, Any]]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from concurrent import futures
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,7 +13,9 @@ import kopf
 import pytest
 from execution_operator import handlers
 from execution_operator.background import Wakeups
-from execution_operator.controller import Controller, PodHint
+from execution_operator.controller import Controller
+from execution_operator.decisions import PodHint
+from execution_operator.dispatch import Dispatcher
 from execution_operator.settings import load_settings
 
 from .fake import FakeClock, FakeCluster
@@ -69,14 +72,21 @@ class Harness:
 
     def memo(self) -> kopf.Memo:
         """kopf's memo as the operator's startup leaves it, around this controller."""
-        runtime = handlers.Runtime(
-            self.controller.settings, self.controller, Wakeups(lambda _: None)
-        )
+        wakeups = Wakeups(lambda _: None)
+        # Not started: `deliver` works its queue off in the test's thread.
+        dispatcher = Dispatcher(self.controller, wakeups.cancel, threads=0)
+        runtime = handlers.Runtime(self.controller.settings, self.controller, wakeups, dispatcher)
         return kopf.Memo({handlers.RUNTIME: runtime})
 
     def wakeup_in(self, name: str) -> float:
         """Seconds from now until the wake-up asked for ns/name."""
         return self.wakeups[("ns", name)] - self.clock.now().timestamp()
+
+
+def deliver(memo: kopf.Memo, handler: Callable[..., Awaitable[None]], **event: Any) -> None:
+    """One watch event through `handler`, then everything it queued reconciled."""
+    asyncio.run(handler(memo=memo, **event))
+    memo[handlers.RUNTIME].dispatcher.work_off()
 
 
 @pytest.fixture

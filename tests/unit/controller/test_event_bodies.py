@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from execution_operator import naming
-from execution_operator.controller import Controller, PodHint
+from execution_operator.controller import Controller
+from execution_operator.decisions import PodHint
 from execution_operator.echoes import Echoes, older
 from execution_operator.settings import load_settings
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from execution_operator import naming
-from execution_operator.controller import PodHint
+from execution_operator.decisions import PodHint
 
 from tests.support.waiting import wait_until
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from execution_operator import metrics, naming, outcomes
-from execution_operator.controller import PodHint
+from execution_operator.decisions import PodHint
 from execution_runner.protocol import DEFAULT_KILL_GRACE_SECONDS, Reason
 
 from .conftest import Harness

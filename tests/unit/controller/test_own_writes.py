@@ -5,7 +5,7 @@ from __future__ import annotations
 import kopf
 from execution_operator import handlers, naming
 
-from .conftest import Harness
+from .conftest import Harness, deliver
 
 
 def _version(harness: Harness, name: str = "hello") -> str:
@@ -55,12 +55,13 @@ def test_the_handler_passes_the_events_resource_version(harness: Harness) -> Non
     harness.reconcile("hello")
     event = harness.cluster.execution("hello")
     harness.cluster.calls.clear()
-    handlers.execution_changed(
+    deliver(
+        harness.memo(),
+        handlers.execution_changed,
         type="MODIFIED",
         body=kopf.Body(event),
         name="hello",
         namespace="ns",
         uid=event["metadata"]["uid"],
-        memo=harness.memo(),
     )
     assert harness.cluster.calls == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from execution_operator import naming
-from execution_operator.controller import LOG_READ_TRIES
+from execution_operator.decisions import LOG_READ_TRIES
 from execution_runner.protocol import Reason
 
 from .conftest import Harness

@@ -1,0 +1,58 @@
+"""The benchmarks' CPU budget: costs per Execution, the bounds they imply, their table."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import collect, cpu, figures
+
+
+def test_the_budget_divides_by_the_executions_and_bounds_the_throughput_by_the_cores() -> None:
+    spent = cpu.budget(
+        {"kube-apiserver": 2.0, cpu.OPERATOR: 1.0, "etcd": 0.5},
+        busy=4.0,
+        total=5.0,
+        seconds=2.5,
+        count=100,
+        cores=2,
+    )
+    assert spent["cpuMsPerExecution"] == {"kube-apiserver": 20.0, "operator": 10.0, "etcd": 5.0}
+    assert spent["machineCpuMsPerExecution"] == 40.0
+    assert spent["machineBusyFraction"] == 0.8
+    # 2 cores, 40 ms each Execution: 50/s; without the operator's 10 ms: 2,000/30 ≈ 66.7/s.
+    assert spent["boundExecutionsPerSecond"] == 50.0
+    assert spent["boundWithoutOperatorExecutionsPerSecond"] == pytest.approx(66.7)
+
+
+def test_a_budget_without_the_operator_measured_bounds_both_the_same() -> None:
+    spent = cpu.budget({"etcd": 1.0}, 2.0, 2.0, seconds=1.0, count=10, cores=1)
+    assert spent["boundExecutionsPerSecond"] == spent["boundWithoutOperatorExecutionsPerSecond"]
+
+
+def test_an_idle_window_has_no_bound() -> None:
+    spent = cpu.budget({}, 0.0, 0.0, seconds=0.0, count=10, cores=2)
+    assert spent["boundExecutionsPerSecond"] is None
+    assert spent["machineBusyFraction"] is None
+
+
+def test_the_budgets_come_from_the_burst_and_the_first_control_plane_round() -> None:
+    first, second = {"cpu": {"seconds": 1}}, {"cpu": {"seconds": 2}}
+    results = {"burst": {"cpu": {"seconds": 3}}, "controlPlane": {"rounds": [first, second]}}
+    assert collect.cpu_budgets(results) == {"burst": {"seconds": 3}, "controlPlane": {"seconds": 1}}
+    assert collect.cpu_budgets({"burst": {"error": "x"}}) == {}
+
+
+def test_the_markdown_shows_each_budget_with_its_bounds() -> None:
+    spent = cpu.budget(
+        {"kube-apiserver": 2.0, cpu.OPERATOR: 1.0, "etcd": 0.5, "kube-scheduler": 0.5},
+        busy=4.0,
+        total=4.0,
+        seconds=2.0,
+        count=100,
+        cores=2,
+    )
+    lines = figures.cpu_section({"controlPlane": spent})
+    row = next(line for line in lines if line.startswith("| controlPlane"))
+    # busy, total, apiserver, etcd, operator, the rest, bound, bound without the operator
+    assert row == "| controlPlane | 100% | 40 | 20 | 5 | 10 | 5 | 50 | 66.7 |"
+    assert figures.cpu_section({}) == []
