@@ -44,6 +44,8 @@ def measure(image: str, count: int, log_dir: Path) -> dict[str, Any]:
         watch.stop()
     latencies = sorted((pods_seen[name] - created[name]) * 1000 for name in created)
     first, last = min(created.values()), max(pods_seen.values())
+    spent = meter.budget(count)
+    spent["latencyBoundsMs"] = latency_bounds(list(created.values()), spent)
     return {
         "executions": count,
         "createSpanMs": round((max(created.values()) - first) * 1000),
@@ -51,6 +53,23 @@ def measure(image: str, count: int, log_dir: Path) -> dict[str, Any]:
         "p50Ms": round(percentile(latencies, 0.5), 1),
         "p99Ms": round(percentile(latencies, 0.99), 1),
         "maxMs": round(latencies[-1], 1),
-        "cpu": meter.budget(count),
+        "cpu": spent,
         "latenciesMs": [round(x, 1) for x in latencies],
     }
+
+
+def latency_bounds(arrivals: list[float], spent: dict[str, Any]) -> dict[str, float]:
+    """The least p50/p99 the arrivals could have through the machine at its two bounds.
+
+    `withoutOperator`: what no operator, however cheap, could beat on this machine.
+    """
+    bounds = {}
+    for name, rate in (
+        ("atThisCost", spent["boundExecutionsPerSecond"]),
+        ("withoutOperator", spent["boundWithoutOperatorExecutionsPerSecond"]),
+    ):
+        if rate:
+            least = [1000 * x for x in cpu.queue_latencies(arrivals, rate)]
+            bounds[f"{name}P50"] = round(percentile(least, 0.5), 1)
+            bounds[f"{name}P99"] = round(percentile(least, 0.99), 1)
+    return bounds

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import math
 import os
 import re
 import subprocess
@@ -88,6 +89,21 @@ def budget(
             round(count * cores / (busy - operator), 1) if busy > operator else None
         ),
     }
+
+
+def queue_latencies(arrivals: list[float], rate: float) -> list[float]:
+    """Each arrival's least latency through a FIFO that finishes `rate` per second (pure).
+
+    The machine as one queue: an Execution's work starts when it arrives or when
+    the one before is done, whichever is later, and takes 1/rate. No round trip
+    or scheduling delay is counted, so the real latencies can only be longer.
+    """
+    done = -math.inf
+    latencies = []
+    for arrived in sorted(arrivals):
+        done = max(done, arrived) + 1 / rate
+        latencies.append(done - arrived)
+    return latencies
 
 
 class CpuMeter:

@@ -186,6 +186,18 @@ def cpu_section(budgets: Mapping[str, Mapping[str, Any]]) -> list[str]:
             + f" | {_shown(total - sum(shown))} | {_shown(spent['boundExecutionsPerSecond'])}"
             f" | {_shown(spent['boundWithoutOperatorExecutionsPerSecond'])} |"
         )
+    for part, spent in budgets.items():
+        if bounds := spent.get("latencyBoundsMs"):
+            lines += [
+                "",
+                f"{part}: the least latency its arrivals could have, the machine taken as one "
+                "first-in-first-out queue at the bound (no round trip counted): p50/p99 "
+                f"{_shown(bounds.get('atThisCostP50'))}/{_shown(bounds.get('atThisCostP99'))} ms"
+                " at this cost, "
+                f"{_shown(bounds.get('withoutOperatorP50'))}/"
+                f"{_shown(bounds.get('withoutOperatorP99'))} ms with an operator that cost "
+                "nothing.",
+            ]
     return [*lines, ""]
 
 

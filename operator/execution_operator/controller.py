@@ -28,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 Body = dict[str, Any]
 MAX_CONFLICT_RETRIES = 5
-RESYNC_SECONDS = 60.0  # re-check of an unfinished Execution without any event
 
 
 class _Event(NamedTuple):
@@ -141,15 +140,13 @@ class Controller:
                 return
             body = self._known_body(key, hint, body)
             try:
-                active = self._reconcile(*key, hint, body)
+                self._reconcile(*key, hint, body)
             except Exception:
                 # Watch events are not redelivered: come back by ourselves after a failure,
                 # backing off (with jitter, so many failing Executions spread out).
                 self._schedule(key, self._wall() + self.steps.failed(key))
                 raise
             self.steps.succeeded(key)
-        if active:  # a safety net for a missed watch event
-            self._schedule(key, self._wall() + RESYNC_SECONDS)
 
     def _echo(self, key: tuple[str, str], hint: PodHint | None, version: str | None) -> bool:
         """True when the event is exactly one of our own writes coming back."""
@@ -181,8 +178,8 @@ class Controller:
 
     def _reconcile(
         self, namespace: str, name: str, hint: PodHint | None, body: Body | None
-    ) -> bool:
-        """One step (on `body`, else read afresh), again on a conflict; True while not terminal."""
+    ) -> None:
+        """One step (on `body`, else read afresh), again on a conflict."""
         for _ in range(MAX_CONFLICT_RETRIES):
             fresh = body is None
             execution = self.cluster.get_execution(namespace, name) if fresh else body
@@ -190,7 +187,7 @@ class Controller:
             if fresh and execution is not None:
                 self.known.saw(execution)
             if execution is None or execution["metadata"].get("deletionTimestamp"):
-                return False
+                return
             try:
                 self._decisions.step(execution, hint, fresh=fresh)
             except Stale:
@@ -200,5 +197,5 @@ class Controller:
                     raise
                 logger.debug("conflict on %s/%s; reconciling again", namespace, name)
                 continue
-            return (execution.get("status") or {}).get("phase") not in models.TERMINAL_PHASES
+            return
         raise RuntimeError(f"{namespace}/{name}: status kept changing under the operator")

@@ -7,6 +7,7 @@ newest body, per pod the newest body (a deletion is never dropped or overtaken),
 as compact JSON: memory follows the Executions waiting, not the events. A key
 waits in the FIFO once however many events it gets, and is taken by one thread
 at a time; the controller is level-triggered, so the newest state is enough.
+Due wake-ups (deadlines, TTLs, back-off, the relist) are queued the same way.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class _Work:
 
     since: float  # monotonic, when first queued
     deleted: bool = False  # the Execution was deleted: forget it before anything else
+    wake: bool = False  # a wake-up (deadline, TTL, back-off, relist): any reconcile does
     uid: str | None = None
     body: bytes | None = None
     # Per pod: its newest body, after a deletion when one came first (None: deleted).
@@ -81,8 +83,13 @@ class Dispatcher:
         """The Execution is gone: what was queued for it is dropped, it is forgotten."""
         with self._cond:
             work = self._work((namespace, name))
-            work.deleted, work.uid, work.body = True, uid, None
+            work.deleted, work.uid, work.body, work.wake = True, uid, None, False
             work.pods.clear()
+
+    def wake(self, namespace: str, name: str) -> None:
+        """A due wake-up: one reconcile, unless an event queued for it brings one anyway."""
+        with self._cond:
+            self._work((namespace, name)).wake = True
 
     def pod(self, namespace: str, owner: str, pod: str, body: Mapping[str, Any] | None) -> None:
         """A pod's event (`body` None: deleted), for its owning Execution."""
@@ -166,6 +173,8 @@ class Dispatcher:
             return
         if work.body is not None:
             self._call(key, body=json.loads(work.body))
+        elif work.wake and not work.pods:
+            self._call(key)
         for pod, entries in work.pods.items():
             for entry in entries:
                 self._call(key, PodHint(pod, None if entry is None else json.loads(entry)))

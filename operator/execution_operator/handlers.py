@@ -56,7 +56,7 @@ def _runtime(memo: kopf.Memo) -> Runtime:
     return runtime
 
 
-# A wake-up (one reconcile) takes well under a second; API calls time out in 30 s.
+# A wake-up only queues its Execution for the dispatcher's threads.
 WAKEUPS_STUCK_SECONDS = 120.0
 # One thread posted ~3 Events per Execution too slowly for a burst of 100 (66 queued).
 EVENT_THREADS = 3
@@ -189,8 +189,9 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
         metrics.serve(ours.metrics_port, ours.listen_address)
 
     def wake(key: Hashable) -> None:
-        namespace, name = str(key[0]), str(key[1])  # type: ignore[index]
-        ctl.reconcile(namespace, name)
+        # Queued like an event: the wake-up thread never waits on the API, and a relist
+        # of thousands is worked off by the dispatcher's threads.
+        dispatcher.wake(str(key[0]), str(key[1]))  # type: ignore[index]
 
     pause = PeeringPause().install()
     wakeups = Wakeups(wake, paused=pause)

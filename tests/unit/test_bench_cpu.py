@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench import collect, cpu, figures
+from bench import burst, collect, cpu, figures
 
 
 def test_the_budget_divides_by_the_executions_and_bounds_the_throughput_by_the_cores() -> None:
@@ -56,3 +56,27 @@ def test_the_markdown_shows_each_budget_with_its_bounds() -> None:
     # busy, total, apiserver, etcd, operator, the rest, bound, bound without the operator
     assert row == "| controlPlane | 100% | 40 | 20 | 5 | 10 | 5 | 50 | 66.7 |"
     assert figures.cpu_section({}) == []
+
+
+def test_a_queue_serves_arrivals_in_order_at_its_rate() -> None:
+    # 10 per second: 100 ms each. Two arrive at once, a third after the queue emptied.
+    latencies = cpu.queue_latencies([0.0, 0.0, 1.0], rate=10)
+    assert latencies == pytest.approx([0.1, 0.2, 0.1])
+
+
+def test_arrivals_faster_than_the_rate_wait_longer_and_longer() -> None:
+    latencies = cpu.queue_latencies([i * 0.005 for i in range(100)], rate=100)  # 200/s in
+    assert latencies == sorted(latencies)
+    # The 100th waits for 99 before it (0.99 s of work) minus its 0.495 s later arrival.
+    assert latencies[-1] == pytest.approx(1.0 - 0.495)
+
+
+def test_the_burst_bounds_its_latency_at_both_rates_and_the_markdown_shows_them() -> None:
+    spent = cpu.budget({cpu.OPERATOR: 1.0}, 2.0, 2.0, seconds=1.0, count=10, cores=1)
+    bounds = burst.latency_bounds([0.0] * 10, spent)
+    # 5/s at this cost: the 5th of 10 simultaneous arrivals is done after 1 s.
+    assert bounds["atThisCostP50"] == pytest.approx(1000.0)
+    assert bounds["withoutOperatorP50"] == pytest.approx(500.0)  # 10/s without the operator
+    spent["latencyBoundsMs"] = bounds
+    text = "\n".join(figures.cpu_section({"burst": spent}))
+    assert "p50/p99 1,000/2,000 ms at this cost, 500/1,000 ms" in text

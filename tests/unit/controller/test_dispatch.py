@@ -171,3 +171,38 @@ def test_the_pod_handler_queues_for_the_owning_execution(harness: Harness) -> No
     deliver(memo, handlers.pod_changed, type="MODIFIED", **event)
     assert harness.cluster.status("hello")["phase"] == "Running"
     assert runtime.dispatcher.held() == 0
+
+
+def test_a_wake_up_is_one_reconcile_of_the_execution_as_it_is_now(harness: Harness) -> None:
+    harness.cluster.apply("hello")
+    dispatcher, calls = recorded(harness)
+    dispatcher.wake("ns", "hello")
+    dispatcher.wake("ns", "hello")
+    dispatcher.work_off()
+    assert calls == [("hello", None, None)]  # no body: read afresh
+    assert harness.cluster.created
+
+
+def test_a_wake_up_rides_on_an_event_queued_for_the_same_execution(harness: Harness) -> None:
+    body = copy.deepcopy(harness.cluster.apply("hello"))
+    dispatcher, calls = recorded(harness)
+    dispatcher.wake("ns", "hello")
+    dispatcher.execution("ns", "hello", body)
+    dispatcher.work_off()
+    assert calls == [("hello", None, body["metadata"]["resourceVersion"])]
+    harness.reconcile("hello")
+    pod = naming.execution_object_name(harness.cluster.execution("hello"), 1)
+    calls.clear()
+    dispatcher.wake("ns", "hello")
+    dispatcher.pod("ns", "hello", pod, _pod_body(harness, "201"))
+    dispatcher.work_off()
+    assert calls == [("hello", (pod, "201"), None)]
+
+
+def test_a_wake_up_of_a_deleted_execution_is_dropped_with_it(harness: Harness) -> None:
+    harness.cluster.apply("hello")
+    dispatcher, calls = recorded(harness)
+    dispatcher.wake("ns", "hello")
+    dispatcher.deleted("ns", "hello", "uid-1")
+    dispatcher.work_off()
+    assert calls == []

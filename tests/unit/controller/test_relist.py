@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from execution_operator import naming
 from execution_operator.relist import Relister
 
 from .conftest import Harness
@@ -38,3 +39,17 @@ def test_a_paused_replica_does_not_relist(harness: Harness) -> None:
     harness.cluster.apply("unseen")
     assert _relister(harness, paused=True).run_once() == 0
     assert harness.wakeups == {}
+
+
+def test_an_unfinished_execution_is_woken_only_for_its_deadlines(harness: Harness) -> None:
+    # The relist is the net for a missed event: no per-Execution periodic re-check, which
+    # at 5,000 pending Executions was 80 wake-ups and 160 reads a second.
+    harness.cluster.apply("hello", startDeadlineSeconds=120, timeoutSeconds=30)
+    harness.reconcile("hello")
+    assert harness.asked_in("hello") == {120}
+    pod = naming.execution_object_name(harness.cluster.execution("hello"), 1)
+    harness.asks.clear()
+    harness.cluster.run(pod)
+    assert harness.reconcile("hello")["phase"] == "Running"
+    (running,) = harness.asked_in("hello")  # the running deadline, past timeoutSeconds
+    assert running > 30
