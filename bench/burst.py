@@ -59,9 +59,11 @@ def measure(image: str, count: int, log_dir: Path) -> dict[str, Any]:
 
 
 def latency_bounds(arrivals: list[float], spent: dict[str, Any]) -> dict[str, float]:
-    """The least p50/p99 the arrivals could have through the machine at its two bounds.
+    """p50/p99 of the arrivals through the machine as one queue at its two bounds.
 
-    `withoutOperator`: what no operator, however cheap, could beat on this machine.
+    An estimate, not a proof: it counts no round trip, but all CPU of the window as
+    on the way to the pods (some, like Events, is not). `withoutOperator`: what an
+    operator that cost nothing would get on this machine.
     """
     bounds = {}
     for name, rate in (

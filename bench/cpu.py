@@ -92,11 +92,11 @@ def budget(
 
 
 def queue_latencies(arrivals: list[float], rate: float) -> list[float]:
-    """Each arrival's least latency through a FIFO that finishes `rate` per second (pure).
+    """Each arrival's latency through a FIFO that finishes `rate` per second (pure).
 
     The machine as one queue: an Execution's work starts when it arrives or when
     the one before is done, whichever is later, and takes 1/rate. No round trip
-    or scheduling delay is counted, so the real latencies can only be longer.
+    or scheduling delay is counted.
     """
     done = -math.inf
     latencies = []

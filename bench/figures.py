@@ -190,7 +190,7 @@ def cpu_section(budgets: Mapping[str, Mapping[str, Any]]) -> list[str]:
         if bounds := spent.get("latencyBoundsMs"):
             lines += [
                 "",
-                f"{part}: the least latency its arrivals could have, the machine taken as one "
+                f"{part}: its arrivals' latency estimated with the machine taken as one "
                 "first-in-first-out queue at the bound (no round trip counted): p50/p99 "
                 f"{_shown(bounds.get('atThisCostP50'))}/{_shown(bounds.get('atThisCostP99'))} ms"
                 " at this cost, "
