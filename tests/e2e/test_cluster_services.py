@@ -30,9 +30,20 @@ class Hello(http.server.BaseHTTPRequestHandler):
 http.server.HTTPServer(("0.0.0.0", 8080), Hello).serve_forever()
 """
 
+# kube-proxy programs a new Service asynchronously, after its endpoint is ready: until
+# then the Service's address is unrouted (the node has no default route), so a client
+# retries, as real ones do, within a deadline.
 HTTP_GET = """
-import sys, urllib.request
-print(urllib.request.urlopen(f"http://{sys.argv[1]}/", timeout=10).read().decode())
+import sys, time, urllib.request
+deadline = time.monotonic() + 45
+while True:
+    try:
+        print(urllib.request.urlopen(f"http://{sys.argv[1]}/", timeout=5).read().decode())
+        break
+    except OSError:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.2)
 """
 
 
