@@ -7,7 +7,10 @@ import os
 import sys
 import threading
 
+import kopf
+
 from . import memory
+from .settings import load_settings
 
 # The API server accepts JSON nested thousands of levels deep, and decoding it
 # (kopf's watch, json, pydantic) recurses once per level: with Python's default
@@ -19,13 +22,6 @@ KOPF_OBJECTS_LOGGER = "kopf.objects"
 
 
 def main() -> None:
-    # First, before anything is allocated: the C allocator, whose freed memory can go back.
-    memory.use_system_malloc(["-m", "execution_operator", *sys.argv[1:]])
-    # Only after the re-exec: kopf and pydantic would otherwise be imported twice.
-    import kopf  # noqa: PLC0415
-
-    from .settings import load_settings  # noqa: PLC0415
-
     settings = load_settings(os.environ)
     sys.setrecursionlimit(RECURSION_LIMIT)
     # Room for that many C frames in worker threads (virtual memory, touched only when used).

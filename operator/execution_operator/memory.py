@@ -13,13 +13,10 @@ import ctypes
 import ctypes.util
 import gc
 import logging
-import os
 import signal
-import sys
 import threading
 import tracemalloc
 from collections import Counter
-from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 
@@ -27,11 +24,10 @@ logger = logging.getLogger(__name__)
 
 TOP = 25
 DUMP_SIGNAL = signal.SIGUSR2
+# Objects over 512 bytes (bodies, watch lines) come from the C heap, which keeps freed
+# pages until trimmed. Small ones stay with Python's allocator: denser, and with no
+# backlog of events held any more, it kept less than the C heap did (see docs).
 TRIM_SECONDS = 15.0
-# Python's own small-object allocator keeps a 1 MiB arena while one object in it lives:
-# after a burst, a few long-lived objects pinned hundreds of MiB of freed ones. With the
-# C allocator, malloc_trim hands such freed memory back.
-ALLOCATOR = "PYTHONMALLOC"
 
 
 def _glibc() -> ctypes.CDLL | None:
@@ -44,18 +40,6 @@ def _glibc() -> ctypes.CDLL | None:
 
 
 _libc = _glibc()
-
-
-def use_system_malloc(argv: list[str], environ: Mapping[str, str] = os.environ) -> None:
-    """Re-executes `python argv...` with PYTHONMALLOC=malloc unless PYTHONMALLOC is set.
-
-    The allocator is chosen at interpreter start, so this runs first in main(); an
-    explicit PYTHONMALLOC (e.g. `pymalloc`) is kept. Without glibc there is no trim: no-op.
-    """
-    if _libc is None or ALLOCATOR in environ:
-        return
-    env = {**environ, ALLOCATOR: "malloc"}
-    os.execve(sys.executable, [sys.executable, *argv], env)  # noqa: S606 - ourselves again
 
 
 def trim() -> bool:

@@ -25,3 +25,10 @@ def test_only_the_operators_pods_are_watched_and_kopf_posts_only_warnings() -> N
     assert settings.posting.level >= 30
     assert settings.scanning.disabled
     assert (settings.peering.standalone, settings.peering.name) == (False, "ring")
+
+
+def test_an_idle_objects_kopf_worker_and_the_body_it_holds_go_within_a_second() -> None:
+    settings = kopf.OperatorSettings()
+    default = settings.queueing.idle_timeout
+    kopf_config.apply(settings, peering=False, peering_name="unused")
+    assert settings.queueing.idle_timeout <= 1.0 < default

@@ -5,10 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import subprocess
-import sys
 import tracemalloc
-from pathlib import Path
 
 import pytest
 from execution_operator import memory
@@ -65,26 +62,3 @@ def test_trim_gives_freed_heap_pages_back() -> None:
     assert memory.trim()
     assert before - memory.rss_mib() > 50  # of the ~140 MiB freed
     del kept
-
-
-SCRIPT = """
-import os, sys
-from execution_operator import memory
-memory.use_system_malloc([__file__])
-print(os.environ["PYTHONMALLOC"])
-"""
-
-
-@pytest.mark.parametrize(("given", "used"), [(None, "malloc"), ("pymalloc", "pymalloc")])
-def test_the_operator_reexecutes_itself_with_the_c_allocator_unless_told(
-    tmp_path: Path, given: str | None, used: str
-) -> None:
-    script = tmp_path / "main.py"
-    script.write_text(SCRIPT)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONMALLOC"}
-    if given:
-        env["PYTHONMALLOC"] = given
-    done = subprocess.run(
-        [sys.executable, str(script)], env=env, capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == used
