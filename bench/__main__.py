@@ -61,8 +61,8 @@ class Counts:
         }
 
 
-FULL = Counts(30, 10, 200, 50, 1000, 3, 5000, 2000)
-QUICK = Counts(10, 3, 100, 20, 200, 3, 1000, 400)
+FULL = Counts(200, 10, 200, 50, 1000, 3, 5000, 2000)
+QUICK = Counts(50, 3, 100, 20, 200, 3, 1000, 400)
 # Overrides while iterating on one figure, e.g. BENCH_COUNTS=scale_executions=1000,rounds=2
 COUNTS_ENV = "BENCH_COUNTS"
 
