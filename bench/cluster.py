@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -184,6 +185,31 @@ def namespace(prefix: str) -> Iterator[str]:
 
 def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
     return kube.wait_until(condition, timeout, what, interval=0.05)
+
+
+CONTAINERD_SOCKET = kube.STATE_DIR / "containerd" / "containerd.sock"
+
+
+def node_containers() -> int:
+    """Containers the node's containerd holds for pods (their sandboxes included)."""
+    listed = subprocess.run(
+        ["ctr", "--address", str(CONTAINERD_SOCKET), "-n", "k8s.io", "containers", "ls", "-q"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return len(listed.stdout.split())
+
+
+def wait_node_quiet(baseline: int, timeout: float = 120) -> None:
+    """Waits until the kubelet has torn down the pods of a deleted namespace.
+
+    Their API objects go first; unmounts, sandbox and network teardown follow,
+    and would otherwise fall into the next measurement.
+    """
+    kube.wait_until(
+        lambda: node_containers() <= baseline, timeout, "the node's pod teardown", interval=0.5
+    )
 
 
 def rss_mib(pid: int, field: str = "VmRSS") -> float:

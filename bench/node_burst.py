@@ -1,7 +1,9 @@
 """Node burst: N hello Executions vs N bare pods (`python3 -c`, same image) on the real node.
 
 Drain throughput = N / (first create → last terminal seen by a watch), each
-kind in its own namespace, bare pods first, in one locked stretch.
+kind in its own namespace, bare pods first, in one locked stretch; the
+Executions start once the node has torn the bare pods down. The bare pods
+request what the operator's pods request by default.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from execution_operator.settings import Settings
+
 from bench import cluster
 from tests.support import kube
 
@@ -21,6 +25,9 @@ POD_TERMINAL = ("Succeeded", "Failed")
 def _bare_pod(name: str, image: str) -> dict[str, Any]:
     pod = kube.restricted_python_pod(name, "print('hello')")
     pod["spec"]["containers"][0]["image"] = image
+    # The Executions' pods get the operator's default requests, which let the scheduler
+    # place only so many at once on this node: the bare pods get the same.
+    pod["spec"]["containers"][0]["resources"] = Settings().default_resources
     return pod
 
 
@@ -62,6 +69,7 @@ def _drain(  # noqa: PLR0917 - one call per kind, every argument differs
 def measure(image: str, count: int, log_dir: Path) -> dict[str, Any]:
     core = cluster.core_api()
     with cluster.e2e_lock():
+        baseline = cluster.node_containers()
         with cluster.namespace("bench-node-bare") as namespace:
             bare = _drain(
                 namespace,
@@ -71,6 +79,7 @@ def measure(image: str, count: int, log_dir: Path) -> dict[str, Any]:
                 lambda pod: (pod.get("status") or {}).get("phase"),
                 POD_TERMINAL,
             )
+        cluster.wait_node_quiet(baseline)
         with (
             cluster.operator(log_dir, image, "node-burst"),
             cluster.namespace("bench-node-exe") as namespace,

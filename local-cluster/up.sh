@@ -196,6 +196,10 @@ cgroupDriver: cgroupfs
 cgroupRoot: /execution-operator
 failSwapOn: false
 podPidsLimit: 1024
+# Kubernetes 1.27+ defaults (1.20's are 5 and 10): at 5/s, a burst of pods' ConfigMap
+# volumes missed the kubelet's 1 s cache sync and their mounts backed off for seconds.
+kubeAPIQPS: 50
+kubeAPIBurst: 100
 serializeImagePulls: false
 makeIPTablesUtilChains: false
 evictionHard: {memory.available: "200Mi", nodefs.available: "1%", imagefs.available: "1%"}
