@@ -69,30 +69,26 @@ def run(out_dir: str | Path, runs: int = RUNS) -> dict[str, Any]:
         # As in the image: bytecode compiled ahead, never written at run time.
         package = REPO / "runner_image" / "execution_runner"
         subprocess.run([PYTHON, "-m", "compileall", "-q", str(package)], check=True)
-        bare_argv = [PYTHON, "-c", HELLO]
         runner_argv = isolated_start()
         _time(runner_argv, runner_env)  # warm the page cache and .pyc files
-        seed_argv = [PYTHON, "-c", SEED_WRAPPER]
-        bare: list[float] = []
-        runner: list[float] = []
-        seed: list[float] = []
+        commands = {
+            "bare": ([PYTHON, "-c", HELLO], base_env, None),
+            "seed": ([PYTHON, "-c", SEED_WRAPPER], base_env, SEED_REQUEST),
+            "runner": (runner_argv, runner_env, None),
+        }
+        kinds = list(commands)
+        samples: dict[str, list[float]] = {kind: [] for kind in kinds}
         execution_ms: list[float] = []
-
-        def run_runner() -> None:
-            runner.append(_time(runner_argv, runner_env))
-            termination = json.loads((payload / "termination-log").read_text())
-            execution_ms.append(float(termination["metrics"]["executionMs"]))
-
-        kinds = [
-            lambda: bare.append(_time(bare_argv, base_env)),
-            lambda: seed.append(_time(seed_argv, base_env, SEED_REQUEST)),
-            run_runner,
-        ]
         for index in range(runs):
             # Each kind goes first, second and third equally often: no place in the order
             # (just after another interpreter's exit, say) favours one of them.
-            for turn in range(len(kinds)):
-                kinds[(index + turn) % len(kinds)]()
+            turn = index % len(kinds)
+            for kind in kinds[turn:] + kinds[:turn]:
+                samples[kind].append(_time(*commands[kind]))
+                if kind == "runner":
+                    termination = json.loads((payload / "termination-log").read_text())
+                    execution_ms.append(float(termination["metrics"]["executionMs"]))
+    bare, seed, runner = samples["bare"], samples["seed"], samples["runner"]
     figures = {
         "python": PYTHON,
         "runs": runs,

@@ -26,7 +26,7 @@ TOP = 25
 DUMP_SIGNAL = signal.SIGUSR2
 # Objects over 512 bytes (bodies, watch lines) come from the C heap, which keeps freed
 # pages until trimmed. Small ones stay with Python's allocator: denser, and with no
-# backlog of events held any more, it kept less than the C heap did (see docs).
+# backlog of events held any more, it kept less than the C heap did (see CHANGELOG).
 TRIM_SECONDS = 15.0
 
 
