@@ -41,6 +41,7 @@ class Counts:
     pod_runs: int
     burst: int
     node_burst: int
+    node_burst_rounds: int
     control_plane: int
     rounds: int
     scale_executions: int
@@ -52,6 +53,7 @@ class Counts:
             "sequential pod and Execution runs": self.pod_runs,
             "burst Executions": self.burst,
             "node burst Executions and bare pods": self.node_burst,
+            "node burst rounds": self.node_burst_rounds,
             "control-plane Executions per round": self.control_plane,
             "control-plane rounds": self.rounds,
             "Executions present for RSS": self.scale_executions,
@@ -61,8 +63,8 @@ class Counts:
         }
 
 
-FULL = Counts(200, 10, 200, 50, 1000, 3, 5000, 2000)
-QUICK = Counts(50, 3, 100, 20, 200, 3, 1000, 400)
+FULL = Counts(200, 10, 200, 50, 3, 1000, 3, 5000, 2000)
+QUICK = Counts(50, 3, 100, 20, 1, 200, 3, 1000, 400)
 # Overrides while iterating on one figure, e.g. BENCH_COUNTS=scale_executions=1000,rounds=2
 COUNTS_ENV = "BENCH_COUNTS"
 
@@ -106,7 +108,9 @@ def parts(counts: Counts, details: Path) -> dict[str, Callable[[], dict[str, Any
         "collectorThroughput": lambda: collector_throughput.run(details),
         "podStartup": lambda: pod_startup.run(details, counts.pod_runs, img()),
         "burst": lambda: burst.measure(img(), counts.burst, logs),
-        "nodeBurst": lambda: node_burst.measure(img(), counts.node_burst, logs),
+        "nodeBurst": lambda: node_burst.measure(
+            img(), counts.node_burst, logs, counts.node_burst_rounds
+        ),
         "controlPlane": lambda: control_plane.rounds(
             img(), counts.control_plane, counts.rounds, logs
         ),

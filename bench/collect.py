@@ -91,14 +91,21 @@ def control_plane_notes(result: Mapping[str, Any]) -> dict[str, str]:
     return notes
 
 
+NODE_BURST_KINDS = (("barePods", "nodeBurst bare pods"), ("executions", "nodeBurst Executions"))
+
+
 def cpu_budgets(results: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Where the CPU went in the parts bound by it (burst, control plane round 1)."""
+    """Where the CPU went: burst, control plane round 1, each kind of the node burst."""
     budgets = {}
     if "cpu" in (burst := results.get("burst") or {}):
         budgets["burst"] = burst["cpu"]
     rounds = (results.get("controlPlane") or {}).get("rounds") or []
     if rounds and "cpu" in rounds[0]:
         budgets["controlPlane"] = rounds[0]["cpu"]
+    node = results.get("nodeBurst") or {}
+    for kind, part in NODE_BURST_KINDS:
+        if "cpu" in (drained := node.get(kind) or {}):
+            budgets[part] = {**drained["cpu"], "stages": drained.get("stages")}
     return budgets
 
 

@@ -165,8 +165,9 @@ def cpu_section(budgets: Mapping[str, Mapping[str, Any]]) -> list[str]:
     lines = [
         "## Where the CPU went",
         "",
-        "CPU per Execution while each part measured, by process (the rest: scheduler, "
-        "controller-manager, kubelet, the benchmark's client and simulated kubelet). "
+        "CPU per Execution (per pod, for bare pods) while each part measured, by process "
+        "(the rest: scheduler, controller-manager, kubelet, containerd and the pods' own "
+        "processes, the benchmark's client and simulated kubelet). "
         "`bound`: Executions/s the machine could finish at this cost; "
         "`bound without operator`: the same if the operator cost nothing.",
         "",
@@ -187,6 +188,16 @@ def cpu_section(budgets: Mapping[str, Mapping[str, Any]]) -> list[str]:
             f" | {_shown(spent['boundWithoutOperatorExecutionsPerSecond'])} |"
         )
     for part, spent in budgets.items():
+        if stages := spent.get("stages"):
+            medians = stages["medianSeconds"]
+            lines += [
+                "",
+                f"{part}: each pod's median seconds from created to scheduled "
+                f"{_shown(medians.get('createdToScheduled'))}, to running "
+                f"{_shown(medians.get('scheduledToRunning'))}, to terminal "
+                f"{_shown(medians.get('runningToTerminal'))}; "
+                f"{stages['podsTurnedAwayByScheduler']} pods first turned away by the scheduler.",
+            ]
         if bounds := spent.get("latencyBoundsMs"):
             lines += [
                 "",

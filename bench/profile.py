@@ -1,6 +1,6 @@
 """Where the operator's time goes: py-spy samples the operator during a benchmark.
 
-    python -m bench.profile burst|controlPlane [--count N] [--no-spy] [--cpu] [--out DIR]
+    python -m bench.profile burst|controlPlane|nodeBurst [--count N] [--no-spy] [--cpu] [--out DIR]
 
 Runs the benchmark with `py-spy record` attached to the operator process (all
 threads, idle ones too, so waiting on the API shows; `--cpu`: only the thread
@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bench import burst, cluster, control_plane
+from bench import burst, cluster, control_plane, node_burst
 from tests.support.operator_process import OperatorProcess
 
 TOP = 40
@@ -74,7 +74,7 @@ def top_frames(collapsed: str, limit: int = TOP) -> list[tuple[str, int]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("name", choices=["burst", "controlPlane"])
+    parser.add_argument("name", choices=["burst", "controlPlane", "nodeBurst"])
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--no-spy", action="store_true", help="only count API requests and CPU")
     parser.add_argument(
@@ -105,6 +105,11 @@ def main() -> None:
                 result = burst.measure(image, args.count, Path(logs))
                 print({k: v for k, v in result.items() if k not in ("latenciesMs", "cpu")})
                 spent = result["cpu"]
+            elif args.name == "nodeBurst":
+                result = node_burst.measure(image, args.count, Path(logs))
+                for kind, drained in result.items():
+                    print(kind, drained["seconds"], "s", drained["stages"])
+                spent = result["executions"]["cpu"]
             else:
                 result = control_plane.rounds(image, args.count, 1, Path(logs))
                 first = result["rounds"][0]

@@ -150,15 +150,17 @@ def classify(spec: Spec, pod: PodView | None, now: datetime) -> Outcome:  # noqa
 
 
 def _pending_detail(pod: PodView) -> str:
-    """Why a pod has not started yet, as a clause (empty when nothing is known)."""
+    """Why a pod has not started yet, as a clause; empty on the normal way to a start.
+
+    Each new message is a status write: a container being created is what
+    "Waiting for pod … to start" already says, so it adds no clause.
+    """
     reason = pod.waiting.get("reason")
     if reason and reason != "ContainerCreating":
         message = pod.waiting.get("message")
         return f" ({reason}: {message})" if message else f" ({reason})"
     if pod.unscheduled is not None:
         return f" (not scheduled: {pod.unscheduled})"
-    if reason:
-        return " (creating the container)"
     return ""
 
 

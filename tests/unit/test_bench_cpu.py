@@ -42,6 +42,19 @@ def test_the_budgets_come_from_the_burst_and_the_first_control_plane_round() -> 
     assert collect.cpu_budgets({"burst": {"error": "x"}}) == {}
 
 
+def test_each_kind_of_the_node_burst_has_its_budget_with_its_pods_stages() -> None:
+    stages = {"medianSeconds": {"createdToScheduled": 1.0}, "podsTurnedAwayByScheduler": 3}
+    node = {
+        "barePods": {"cpu": {"seconds": 4}, "stages": stages},
+        "executions": {"cpu": {"seconds": 5}, "stages": stages},
+    }
+    budgets = collect.cpu_budgets({"nodeBurst": node})
+    assert budgets == {
+        "nodeBurst bare pods": {"seconds": 4, "stages": stages},
+        "nodeBurst Executions": {"seconds": 5, "stages": stages},
+    }
+
+
 def test_the_markdown_shows_each_budget_with_its_bounds() -> None:
     spent = cpu.budget(
         {"kube-apiserver": 2.0, cpu.OPERATOR: 1.0, "etcd": 0.5, "kube-scheduler": 0.5},
@@ -80,3 +93,18 @@ def test_the_burst_bounds_its_latency_at_both_rates_and_the_markdown_shows_them(
     spent["latencyBoundsMs"] = bounds
     text = "\n".join(figures.cpu_section({"burst": spent}))
     assert "p50/p99 1,000/2,000 ms at this cost, 500/1,000 ms" in text
+
+
+def test_the_markdown_shows_where_a_node_burst_pods_time_went() -> None:
+    spent = cpu.budget({"kubelet": 1.0}, 2.0, 4.0, seconds=2.0, count=10, cores=2)
+    spent["stages"] = {
+        "medianSeconds": {
+            "createdToScheduled": 7.5,
+            "scheduledToRunning": 3.25,
+            "runningToTerminal": None,
+        },
+        "podsTurnedAwayByScheduler": 30,
+    }
+    text = "\n".join(figures.cpu_section({"nodeBurst bare pods": spent}))
+    assert "| nodeBurst bare pods | 50% |" in text
+    assert "created to scheduled 7.5, to running 3.25, to terminal —; 30 pods first" in text

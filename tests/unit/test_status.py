@@ -81,7 +81,16 @@ def _update(
 def test_a_new_pod_is_pending_and_a_started_one_running() -> None:
     pending = _classify(_pod("Pending", {"waiting": {"reason": "ContainerCreating"}}))
     assert (pending.phase, pending.reason, pending.terminal) == ("Pending", None, False)
-    assert "creating the container" in pending.message
+    running = _classify(_pod("Running", {"running": {"startedAt": "2026-01-01T00:00:02Z"}}))
+    assert running.phase == "Running"
+
+
+def test_a_container_being_created_says_no_more_than_a_pod_just_made() -> None:
+    # Each new message is a status write: the normal way to a start does not make one.
+    made = _update(_pod("Pending"))
+    creating = _update(_pod("Pending", {"waiting": {"reason": "ContainerCreating"}}))
+    assert creating.patch["message"] == made.patch["message"]
+    assert creating.patch["message"] == "Waiting for pod exe-hello-0f1e2d3c-1 to start."
     running = _classify(_pod("Running", {"running": {"startedAt": "2026-01-01T00:00:02Z"}}))
     assert running.phase == "Running"
 
