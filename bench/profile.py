@@ -107,8 +107,8 @@ def main() -> None:
                 spent = result["cpu"]
             elif args.name == "nodeBurst":
                 result = node_burst.measure(image, args.count, Path(logs))
-                for kind, drained in result.items():
-                    print(kind, drained["seconds"], "s", drained["stages"])
+                for kind in node_burst.KINDS:
+                    print(kind, result[kind]["seconds"], "s", result[kind]["stages"])
                 spent = result["executions"]["cpu"]
             else:
                 result = control_plane.rounds(image, args.count, 1, Path(logs))
