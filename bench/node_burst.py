@@ -21,6 +21,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -81,34 +82,42 @@ class PodStages:
         return {"medianSeconds": medians, "podsTurnedAwayByScheduler": len(self.turned_away)}
 
 
-def _drain(  # noqa: PLR0917 - one call per kind, every argument differs
-    namespace: str,
-    bodies: list[dict[str, Any]],
-    create: Callable[[str, dict[str, Any]], Any],
-    watch: Callable[[str, Callable[[cluster.Event], None]], cluster.Watch],
-    phase_of: Callable[[dict[str, Any]], str | None],
-    terminal: tuple[str, ...],
-    meter: cpu.CpuMeter,
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Kind:
+    """One kind of the drain: how its objects are made, watched and seen to end."""
+
+    namespace_prefix: str
+    bodies: Callable[[], list[dict[str, Any]]]
+    create: Callable[[str, dict[str, Any]], Any]
+    watch: Callable[[str, Callable[[cluster.Event], None]], cluster.Watch]
+    phase_of: Callable[[dict[str, Any]], str | None]
+    terminal: tuple[str, ...]
+    operator_pid: int | None = None  # its CPU counted apart (`cpu.py`)
+
+
+def _drain(kind: Kind) -> dict[str, Any]:
     done: dict[str, tuple[float, str]] = {}
     lock = threading.Lock()
 
     def on_event(event: cluster.Event) -> None:
         _, body, seen = event
-        phase = phase_of(body)
-        if phase in terminal:
+        phase = kind.phase_of(body)
+        if phase in kind.terminal:
             with lock:
                 done.setdefault(body["metadata"]["name"], (seen, str(phase)))
 
-    stages = PodStages()
-    watchers = [watch(namespace, on_event), cluster.pod_watch(namespace, stages.on_event)]
+    bodies = kind.bodies()
     count = len(bodies)
-    with meter.window():
-        started = time.monotonic()
-        cluster.create_all(namespace, bodies, create)
-        cluster.wait_for(lambda: len(done) >= count, 60 + 5 * count, f"{count} to finish")
-    for watcher in watchers:
-        watcher.stop()
+    stages = PodStages()
+    meter = cpu.CpuMeter(kind.operator_pid)
+    with cluster.namespace(kind.namespace_prefix) as namespace:
+        watchers = [kind.watch(namespace, on_event), cluster.pod_watch(namespace, stages.on_event)]
+        with meter.window():
+            started = time.monotonic()
+            cluster.create_all(namespace, bodies, kind.create)
+            cluster.wait_for(lambda: len(done) >= count, 60 + 5 * count, f"{count} to finish")
+        for watcher in watchers:
+            watcher.stop()
     times = sorted(seen - started for seen, _ in done.values())
     failed = sum(1 for _, phase in done.values() if phase != "Succeeded")
     return {
@@ -120,6 +129,11 @@ def _drain(  # noqa: PLR0917 - one call per kind, every argument differs
         "cpu": meter.budget(count),
         "doneAfterSeconds": [round(t, 3) for t in times],
     }
+
+
+def _phase(body: dict[str, Any]) -> str | None:
+    """A pod's or an Execution's status.phase."""
+    return (body.get("status") or {}).get("phase")
 
 
 KINDS = ("barePods", "executions")
@@ -140,42 +154,32 @@ def median_drains(drains: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
 
 
 def measure(image: str, count: int, log_dir: Path, rounds: int = 1) -> dict[str, Any]:
-    core = cluster.core_api()
-    custom = cluster.custom_api()
     drains: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
     with cluster.e2e_lock():
         baseline = cluster.node_containers()
         with cluster.operator(log_dir, image, "node-burst") as operator:
             assert operator.process is not None
-            operator_pid = operator.process.pid
-
-            def bare() -> dict[str, Any]:
-                with cluster.namespace("bench-node-bare") as namespace:
-                    return _drain(
-                        namespace,
-                        [_bare_pod(f"bare-{i:03d}", image) for i in range(count)],
-                        core.create_namespaced_pod,
-                        cluster.pod_watch,
-                        lambda pod: (pod.get("status") or {}).get("phase"),
-                        POD_TERMINAL,
-                        cpu.CpuMeter(),
-                    )
-
-            def executions() -> dict[str, Any]:
-                with cluster.namespace("bench-node-exe") as namespace:
-                    return _drain(
-                        namespace,
-                        [cluster.execution(f"hello-{i:03d}") for i in range(count)],
-                        cluster.create_execution(custom),
-                        cluster.execution_watch,
-                        lambda body: (body.get("status") or {}).get("phase"),
-                        cluster.TERMINAL,
-                        cpu.CpuMeter(operator_pid),
-                    )
-
-            runs = {"barePods": bare, "executions": executions}
+            kinds = {
+                "barePods": Kind(
+                    "bench-node-bare",
+                    lambda: [_bare_pod(f"bare-{i:03d}", image) for i in range(count)],
+                    cluster.core_api().create_namespaced_pod,
+                    cluster.pod_watch,
+                    _phase,
+                    POD_TERMINAL,
+                ),
+                "executions": Kind(
+                    "bench-node-exe",
+                    lambda: [cluster.execution(f"hello-{i:03d}") for i in range(count)],
+                    cluster.create_execution(cluster.custom_api()),
+                    cluster.execution_watch,
+                    _phase,
+                    cluster.TERMINAL,
+                    operator.process.pid,
+                ),
+            }
             for round_ in range(rounds):
                 for kind in KINDS if round_ % 2 == 0 else KINDS[::-1]:
-                    drains[kind].append(runs[kind]())
+                    drains[kind].append(_drain(kinds[kind]))
                     cluster.wait_node_quiet(baseline)
     return median_drains(drains)
