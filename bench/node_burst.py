@@ -178,8 +178,9 @@ def measure(image: str, count: int, log_dir: Path, rounds: int = 1) -> dict[str,
                     operator.process.pid,
                 ),
             }
-            for round_ in range(rounds):
-                for kind in KINDS if round_ % 2 == 0 else KINDS[::-1]:
-                    drains[kind].append(_drain(kinds[kind]))
+            order = [kind for r in range(rounds) for kind in (KINDS if r % 2 == 0 else KINDS[::-1])]
+            for turn, kind in enumerate(order):
+                if turn:  # the node's teardown (about a minute) only between drains
                     cluster.wait_node_quiet(baseline)
+                drains[kind].append(_drain(kinds[kind]))
     return median_drains(drains)
