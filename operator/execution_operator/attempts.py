@@ -1,9 +1,10 @@
 """Starting runs and attempts: validate the spec, record the attempt, create its objects.
 
 An attempt is recorded in the status before its pod exists, so a restart in
-between finds it and creates its (deterministically named) objects once; the
-inert payload ConfigMap is created while the attempt is recorded. Objects under
-the attempt's names are adopted only when the Execution controls them, and a
+between finds it and creates its (deterministically named) objects once; a
+payload ConfigMap (only for a payload too large for the pod's annotations) is
+inert, so it is created while the attempt is recorded. Objects under the
+attempt's names are adopted only when the Execution controls them, and a
 ConfigMap only with this attempt's data (else it is made anew).
 """
 
@@ -131,16 +132,19 @@ class Attempts:
             patch["runSpecHash"] = spec_hash
             patch["runFirstAttempt"] = attempt
         outcome = Outcome("Pending", None, patch["message"])
-        early = self._configmap_beside(execution, spec, attempt)
+        payload = builders.build_payload(execution, spec, attempt, self._settings)
+        early = self._configmap_beside(execution, spec, attempt, payload)
         try:
             written = self._writer.write(execution, patch, outcome)
         except BaseException:
             if early is not None:
                 futures.wait([early])  # made for nothing (e.g. a conflict): left to adoption
             raise
-        self.create_objects(written, spec, attempt, now, early=early)
+        self.create_objects(written, spec, attempt, now, payload=payload, early=early)
 
-    def _configmap_beside(self, execution: Body, spec: Spec, attempt: int) -> Beside | None:
+    def _configmap_beside(
+        self, execution: Body, spec: Spec, attempt: int, payload: builders.Payload
+    ) -> Beside | None:
         """The payload ConfigMap created while the attempt is recorded: it is inert.
 
         No pod mounts it before the record succeeded and the ConfigMap was seen to be
@@ -148,9 +152,9 @@ class Attempts:
         between leaves at most an unused ConfigMap that the next try adopts or remakes.
         Not with codeFrom/inputFrom, whose ConfigMaps are checked first.
         """
-        if spec.code_from is not None or spec.input_from is not None:
+        if payload.inline or spec.code_from is not None or spec.input_from is not None:
             return None
-        configmap = builders.build_payload_configmap(execution, spec, attempt, self._settings)
+        configmap = builders.build_payload_configmap(execution, payload, attempt)
         return self._beside.submit(self._cluster.create_if_absent, configmap)
 
     def retried(
@@ -174,24 +178,29 @@ class Attempts:
         attempt: int,
         now: datetime,
         *,
+        payload: builders.Payload | None = None,
         early: Beside | None = None,
     ) -> None:
-        """The attempt's payload ConfigMap, then its pod; the start deadline watched.
+        """The attempt's payload ConfigMap (unless inline), then its pod; the start
+        deadline watched.
 
-        `early`: the ConfigMap's creation begun while the attempt was recorded.
+        `payload`: the attempt's, if built already; `early`: the ConfigMap's creation
+        begun while the attempt was recorded.
         """
         meta = execution["metadata"]
         problem = self._configmap_problem(meta["namespace"], spec)
         if problem is not None:
             self._writer.finish(execution, problem, now)
             return
+        if payload is None:
+            payload = builders.build_payload(execution, spec, attempt, self._settings)
         started = self._clock.monotonic()
         try:
-            if not _created(early):
+            if not payload.inline and not _created(early):
                 self._cluster.create_or_adopt(
-                    builders.build_payload_configmap(execution, spec, attempt, self._settings)
+                    builders.build_payload_configmap(execution, payload, attempt)
                 )
-            pod = builders.build_pod(execution, spec, attempt, self._settings)
+            pod = builders.build_pod(execution, spec, attempt, self._settings, payload)
             created = self._cluster.create_or_adopt(pod)
         except api_errors.NotOursError as conflict:
             self.fail_name_conflict(execution, conflict, now)

@@ -1,15 +1,18 @@
 """The objects of one attempt of an Execution, as plain dicts (no API calls).
 
-Per attempt: a payload ConfigMap (code.py, input.json, runner.json) and a Pod
-that mounts it read-only, both owned by the Execution and named from its uid
-and the attempt number. `codeFrom`/`inputFrom` keys are projected into the same
-payload volume straight from the user's ConfigMaps: the operator never uses their data.
+Per attempt: a Pod, owned by the Execution and named from its uid and the
+attempt number, with the payload (code.py, input.json, runner.json) mounted
+read-only. A small payload travels in the pod's own annotations and reaches the
+files through the downward API; a larger one goes in a ConfigMap of the same
+name and owner. `codeFrom`/`inputFrom` keys are projected into the same payload
+volume straight from the user's ConfigMaps: the operator never uses their data.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from execution_runner import protocol
@@ -26,6 +29,8 @@ TMP_VOLUME: Final = "tmp"
 READ_ONLY_MODE: Final = 0o444
 LOGS_API_KEY_KEY: Final = "apiKey"
 LOGS_WORKSPACE_KEY: Final = "workspace"
+# What the API server takes of one object's annotations, keys and values together.
+MAX_ANNOTATIONS_BYTES: Final = 256 * 1024
 
 Body = Mapping[str, Any]
 
@@ -93,42 +98,88 @@ def build_runner_config(
     )
 
 
+def _own_annotations(execution: Body) -> dict[str, str]:
+    return {naming.GENERATION_ANNOTATION: str(execution["metadata"].get("generation", 1))}
+
+
 def _object_meta(execution: Body, attempt: int) -> dict[str, Any]:
     return {
         "name": naming.execution_object_name(execution, attempt),
         "namespace": execution["metadata"].get("namespace"),
         "labels": naming.owned_labels(execution, attempt),
-        "annotations": {
-            naming.GENERATION_ANNOTATION: str(execution["metadata"].get("generation", 1))
-        },
+        "annotations": _own_annotations(execution),
         "ownerReferences": [naming.owner_reference(execution)],
     }
 
 
-def build_payload_configmap(
+@dataclass(frozen=True)
+class Payload:
+    """The payload files of one attempt, and whether they travel in the pod itself."""
+
+    files: Mapping[str, str]
+    inline: bool
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        """The pod annotations that carry the files when inline."""
+        return {naming.PAYLOAD_ANNOTATION_PREFIX + name: text for name, text in self.files.items()}
+
+
+def _annotations_bytes(annotations: Mapping[str, str]) -> int:
+    """Their size as the API server counts it against its limit."""
+    return sum(len(key.encode()) + len(value.encode()) for key, value in annotations.items())
+
+
+def build_payload(
     execution: Body, spec: models.ExecutionSpec, attempt: int, settings: Settings
-) -> dict[str, Any]:
-    """The attempt's payload ConfigMap (immutable: the kubelet need not watch it)."""
-    data: dict[str, str] = {
+) -> Payload:
+    """The attempt's payload files, inline in the pod when small enough.
+
+    Inline spares an API write, the kubelet's fetch and watch of a ConfigMap
+    before the pod can start, and the ConfigMap's collection afterwards.
+    """
+    files: dict[str, str] = {
         protocol.RUNNER_CONFIG_FILE: _json(build_runner_config(execution, spec, attempt, settings))
     }
     if spec.code is not None:
-        data[protocol.CODE_FILE] = spec.code
+        files[protocol.CODE_FILE] = spec.code
     if spec.input_from is None:
-        data[protocol.INPUT_FILE] = _json({"data": spec.input, "payload_type": spec.payload_type})
+        files[protocol.INPUT_FILE] = _json({"data": spec.input, "payload_type": spec.payload_type})
     else:  # the data itself is projected as input-data.json
-        data[protocol.INPUT_FILE] = _json({"payload_type": spec.payload_type})
+        files[protocol.INPUT_FILE] = _json({"payload_type": spec.payload_type})
+    carried = _annotations_bytes(Payload(files, inline=True).annotations)
+    template = spec.pod_template
+    user = (template.annotations if template else None) or {}
+    others = _annotations_bytes({**user, **_own_annotations(execution)})
+    inline = carried <= settings.inline_payload_max_bytes and (
+        carried + others <= MAX_ANNOTATIONS_BYTES
+    )
+    return Payload(files, inline)
+
+
+def build_payload_configmap(execution: Body, payload: Payload, attempt: int) -> dict[str, Any]:
+    """The attempt's payload ConfigMap (immutable: the kubelet need not watch it)."""
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": _object_meta(execution, attempt),
         "immutable": True,
-        "data": data,
+        "data": dict(payload.files),
     }
 
 
-def _payload_volume(spec: models.ExecutionSpec, configmap_name: str) -> dict[str, Any]:
-    sources: list[dict[str, Any]] = [{"configMap": {"name": configmap_name}}]
+def _payload_volume(
+    spec: models.ExecutionSpec, payload: Payload, configmap_name: str
+) -> dict[str, Any]:
+    sources: list[dict[str, Any]]
+    if payload.inline:
+        items = [
+            {"path": name, "fieldRef": {"fieldPath": f"metadata.annotations['{key}']"}}
+            for name, key in zip(payload.files, payload.annotations, strict=True)
+        ]
+        sources = [{"downwardAPI": {"items": items}}]
+    else:
+        sources = [{"configMap": {"name": configmap_name}}]
     projected = (
         (spec.code_from, protocol.CODE_FILE),
         (spec.input_from, protocol.INPUT_DATA_FILE),
@@ -232,11 +283,16 @@ def _template_fields(template: PodTemplate | None) -> dict[str, Any]:
 
 
 def build_pod(
-    execution: Body, spec: models.ExecutionSpec, attempt: int, settings: Settings
+    execution: Body,
+    spec: models.ExecutionSpec,
+    attempt: int,
+    settings: Settings,
+    payload: Payload,
 ) -> dict[str, Any]:
     """The attempt's pod: the runner image, locked down, with the payload mounted.
 
-    `execution` gives the names and owner; `spec` is its spec as the step parsed it.
+    `execution` gives the names and owner; `spec` is its spec as the step parsed it;
+    `payload` is `build_payload()`'s for the same attempt.
     """
     meta = _object_meta(execution, attempt)
     run_as = policy.run_as_id(execution["metadata"]["uid"], attempt, settings)
@@ -245,6 +301,8 @@ def build_pod(
         # The operator's own labels and annotations win over the user's.
         meta["labels"] = {**(template.labels or {}), **meta["labels"]}
         meta["annotations"] = {**(template.annotations or {}), **meta["annotations"]}
+    if payload.inline:
+        meta["annotations"].update(payload.annotations)
     pod_spec: dict[str, Any] = {
         **_template_fields(template),
         "restartPolicy": "Never",
@@ -262,7 +320,7 @@ def build_pod(
         },
         "containers": [_container(spec, settings)],
         "volumes": [
-            _payload_volume(spec, meta["name"]),
+            _payload_volume(spec, payload, meta["name"]),
             {"name": TMP_VOLUME, "emptyDir": {"sizeLimit": settings.tmp_size_limit}},
         ],
     }

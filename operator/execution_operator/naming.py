@@ -18,6 +18,7 @@ EXECUTION_LABEL: Final = f"{LABEL_PREFIX}execution"
 UID_LABEL: Final = f"{LABEL_PREFIX}uid"
 ATTEMPT_LABEL: Final = f"{LABEL_PREFIX}attempt"
 GENERATION_ANNOTATION: Final = f"{LABEL_PREFIX}generation"
+PAYLOAD_ANNOTATION_PREFIX: Final = f"{LABEL_PREFIX}payload-"  # + a payload file's name
 MANAGED_BY_LABEL: Final = "app.kubernetes.io/managed-by"
 MANAGED_BY: Final = "execution-operator"
 COMPONENT_LABEL: Final = "app.kubernetes.io/component"

@@ -27,6 +27,8 @@ DEFAULT_DENIED_TOLERATION_KEYS: Final = (
     "node.kubernetes.io/unreachable",
     "node.kubernetes.io/not-ready",
 )
+# Half the API server's limit on one object's annotations: the rest is the user's.
+MAX_INLINE_PAYLOAD_BYTES: Final = 128 * 1024
 # Largest uid Linux and Kubernetes accept for runAsUser.
 MAX_RUN_AS_ID: Final = 2**31 - 2
 
@@ -78,6 +80,12 @@ class Settings:
         1024 * 1024,
         "Most bytes of a pod's log tail read to find the result line. Quantity; "
         "at least twice the max result bytes.",
+    )
+    inline_payload_max_bytes: int = _setting(
+        16 * 1024,
+        "Largest payload (code, input and runner.json) the pod carries in its own annotations, "
+        "so no ConfigMap is made or fetched; larger goes in a ConfigMap. Quantity; 0: always a "
+        f"ConfigMap; at most {MAX_INLINE_PAYLOAD_BYTES // 1024}Ki.",
     )
     namespaces: tuple[str, ...] = _setting(
         (), "Comma-separated namespaces to watch; empty: all namespaces."
@@ -244,6 +252,7 @@ _PARSERS: Final[dict[str, Callable[[str], Any]]] = {
     "image_pull_policy": _parse_pull_policy,
     "log_endpoint": _parse_text,
     "max_result_bytes": _parse_bytes,
+    "inline_payload_max_bytes": _parse_bytes,
     "result_read_max_bytes": _parse_bytes,
     "namespaces": _parse_list,
     "default_cpu_request": _parse_quantity_or_empty,
@@ -276,6 +285,12 @@ def _check(settings: Settings) -> None:
         raise SettingsError(
             f"{env_name('run_as_id_start')} + {env_name('run_as_id_count')} goes past the "
             f"largest uid, {MAX_RUN_AS_ID}"
+        )
+    if not 0 <= settings.inline_payload_max_bytes <= MAX_INLINE_PAYLOAD_BYTES:
+        raise SettingsError(
+            f"{env_name('inline_payload_max_bytes')} must be from 0 to "
+            f"{MAX_INLINE_PAYLOAD_BYTES // 1024}Ki (the API server takes at most 256Ki of "
+            "annotations per object, the pod template's among them)"
         )
     if settings.result_read_max_bytes < 2 * settings.max_result_bytes:
         raise SettingsError(

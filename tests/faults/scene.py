@@ -23,7 +23,7 @@ class Scene:
     namespace: str
 
     def settled(self, expected: int, timeout: float) -> tuple[list[dict[str, Any]], dict[str, int]]:
-        """All `expected` Executions terminal, with exactly one pod and ConfigMap per attempt."""
+        """All `expected` Executions terminal, with at most one pod and ConfigMap per attempt."""
         items = objects.wait_all_terminal(self.custom, self.namespace, expected, timeout)
         pods, maps = objects.owned(self.core, self.namespace)
         return items, objects.one_pod_and_map_per_attempt(items, pods, maps)

@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 import pytest
+from execution_operator.settings import Settings
 from kubernetes import client
 
 from tests.faults import objects
@@ -21,6 +22,8 @@ pytestmark = [pytest.mark.faults, pytest.mark.cluster]
 # Short but not instant: kills land while pods run and while results are read.
 CODE = "import time\ntime.sleep(data['s'])\nresult = {'i': data['i']}\n"
 MOMENTS = ("attemptRecorded", "podCreated", "resultRead")
+# Every other Execution's payload is too large for the pod's annotations: a ConfigMap.
+PADDING = "#" * Settings().inline_payload_max_bytes + "\n"
 
 
 def _moment_seen(
@@ -59,7 +62,8 @@ def test_operator_killed_at_chosen_moments(
     caught: list[str] = []
     for wave in range(kills):
         for i in range(wave * per_wave, (wave + 1) * per_wave):
-            scene.apply(f"k-{i}", {"code": CODE, "input": {"i": i, "s": (i % 4) * 0.5}})
+            code = PADDING + CODE if i % 2 else CODE
+            scene.apply(f"k-{i}", {"code": code, "input": {"i": i, "s": (i % 4) * 0.5}})
         moment = MOMENTS[wave % len(MOMENTS)]
         at_moment = partial(_moment_seen, moment, scene.custom, scene.core, scene.namespace)
         if poll_until(at_moment, 60, 0.02):
@@ -84,6 +88,7 @@ def test_operator_killed_at_chosen_moments(
     }
     assert not wrong, f"not succeeded exactly once with their own result: {wrong}"
     assert counts["pods"] == total, counts  # none ran twice
+    assert counts["configMaps"] == total // 2, counts  # only the large payloads made one
 
 
 @pytest.mark.scenario("10-burst-with-restarts")

@@ -10,14 +10,22 @@ from execution_operator.validation import parse_spec
 from execution_runner import protocol
 
 
+def payload(execution: dict[str, Any], attempt: int, settings: Settings) -> builders.Payload:
+    return builders.build_payload(execution, parse_spec(execution), attempt, settings)
+
+
 def pod(execution: dict[str, Any], attempt: int, settings: Settings) -> dict[str, Any]:
-    return builders.build_pod(execution, parse_spec(execution), attempt, settings)
+    spec = parse_spec(execution)
+    made = builders.build_payload(execution, spec, attempt, settings)
+    return builders.build_pod(execution, spec, attempt, settings, made)
 
 
 def payload_configmap(
     execution: dict[str, Any], attempt: int, settings: Settings
 ) -> dict[str, Any]:
-    return builders.build_payload_configmap(execution, parse_spec(execution), attempt, settings)
+    return builders.build_payload_configmap(
+        execution, payload(execution, attempt, settings), attempt
+    )
 
 
 def runner_config(

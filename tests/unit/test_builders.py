@@ -1,4 +1,4 @@
-"""The payload ConfigMap and the Pod of one attempt, built without a cluster."""
+"""The payload and the Pod of one attempt, built without a cluster."""
 
 import json
 from typing import Any
@@ -10,6 +10,7 @@ from tests.support import built
 
 UID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 SETTINGS = Settings(runner_image="registry.example/runner:1", log_endpoint="")
+IN_CONFIGMAPS = Settings(runner_image="registry.example/runner:1", inline_payload_max_bytes=0)
 
 
 def _execution(**spec: Any) -> dict[str, Any]:
@@ -148,11 +149,12 @@ def test_pod_identity_owner_and_image() -> None:
 
 
 def test_payload_is_mounted_read_only_and_tmp_is_an_empty_dir() -> None:
-    pod = built.pod(_execution(), 1, SETTINGS)
+    pod = built.pod(_execution(), 1, IN_CONFIGMAPS)
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
     assert volumes["payload"]["projected"]["sources"] == [
         {"configMap": {"name": "exe-hello-0f1e2d3c-1"}}
     ]
+    assert volumes["payload"]["projected"]["defaultMode"] == 0o444
     assert volumes["tmp"]["emptyDir"] == {"sizeLimit": "256Mi"}
     mounts = {m["name"]: m for m in _container(pod)["volumeMounts"]}
     assert mounts["payload"] == {
@@ -161,6 +163,48 @@ def test_payload_is_mounted_read_only_and_tmp_is_an_empty_dir() -> None:
         "readOnly": True,
     }
     assert mounts["tmp"]["mountPath"] == "/tmp"
+    assert not [key for key in pod["metadata"]["annotations"] if "payload" in key]
+
+
+def _payload_files(pod: dict[str, Any]) -> dict[str, str]:
+    """What the kubelet writes into the payload volume from the pod's own annotations."""
+    (source,) = pod["spec"]["volumes"][0]["projected"]["sources"]
+    annotations = pod["metadata"]["annotations"]
+    files = {}
+    for item in source["downwardAPI"]["items"]:
+        path = item["fieldRef"]["fieldPath"]
+        prefix, key, suffix = "metadata.annotations['", path[22:-2], "']"
+        assert path == prefix + key + suffix
+        files[item["path"]] = annotations[key]
+    return files
+
+
+def test_a_small_payload_travels_in_the_pods_own_annotations() -> None:
+    execution = _execution(input={"x": 1}, payloadType="json")
+    pod = built.pod(execution, 1, SETTINGS)
+    assert _payload_files(pod) == built.payload_configmap(execution, 1, SETTINGS)["data"]
+    assert set(_payload_files(pod)) == {"code.py", "input.json", "runner.json"}
+    assert pod["spec"]["volumes"][0]["projected"]["defaultMode"] == 0o444
+
+
+def test_a_payload_over_the_limit_goes_in_a_configmap() -> None:
+    limit = SETTINGS.inline_payload_max_bytes
+    small = built.payload(_execution(code="#" * (limit - 1200)), 1, SETTINGS)
+    large = built.payload(_execution(code="#" * limit), 1, SETTINGS)
+    assert (small.inline, large.inline) == (True, False)
+    pod = built.pod(_execution(code="#" * limit), 1, SETTINGS)
+    assert pod["spec"]["volumes"][0]["projected"]["sources"] == [
+        {"configMap": {"name": "exe-hello-0f1e2d3c-1"}}
+    ]
+
+
+def test_the_templates_annotations_count_against_the_api_servers_limit() -> None:
+    # 200 KiB of the user's own annotations leave no room for a 60 KiB payload.
+    roomy = Settings(inline_payload_max_bytes=128 * 1024)
+    code = "#" * 60 * 1024
+    alone = built.payload(_execution(code=code), 1, roomy)
+    crowded = _execution(code=code, podTemplate={"annotations": {"big": "x" * 200 * 1024}})
+    assert (alone.inline, built.payload(crowded, 1, roomy).inline) == (True, False)
 
 
 def test_code_from_and_input_from_are_projected_from_the_users_configmaps() -> None:
@@ -170,10 +214,10 @@ def test_code_from_and_input_from_are_projected_from_the_users_configmaps() -> N
         payloadType="t",
     )
     del execution["spec"]["code"]
-    cm = built.payload_configmap(execution, 1, SETTINGS)
+    cm = built.payload_configmap(execution, 1, IN_CONFIGMAPS)
     assert "code.py" not in cm["data"]
     assert json.loads(cm["data"]["input.json"]) == {"payload_type": "t"}
-    pod = built.pod(execution, 1, SETTINGS)
+    pod = built.pod(execution, 1, IN_CONFIGMAPS)
     sources = pod["spec"]["volumes"][0]["projected"]["sources"]
     assert sources[1:] == [
         {"configMap": {"name": "src", "items": [{"key": "main.py", "path": "code.py"}]}},

@@ -74,6 +74,14 @@ def test_the_result_read_bound_leaves_room_for_the_largest_result() -> None:
         load_settings({"EXECUTION_OPERATOR_MAX_RESULT_BYTES": "1Mi"})
 
 
+@pytest.mark.parametrize("value", ["129Ki", "-1"])
+def test_an_inline_payload_must_leave_the_user_room_in_the_annotations(value: str) -> None:
+    with pytest.raises(SettingsError, match="INLINE_PAYLOAD_MAX_BYTES") as caught:
+        load_settings({"EXECUTION_OPERATOR_INLINE_PAYLOAD_MAX_BYTES": value})
+    assert "from 0 to 128Ki" in str(caught.value)
+    assert load_settings({"EXECUTION_OPERATOR_INLINE_PAYLOAD_MAX_BYTES": "128Ki"})
+
+
 def test_every_field_has_a_parser_a_doc_and_a_row_in_the_table() -> None:
     table = settings_table()
     for field in dataclasses.fields(Settings):

@@ -190,8 +190,8 @@ def test_operator_killed_right_after_create_leaves_one_pod(
     pods_of: PodsOf,
 ) -> None:
     # A burst, killed as soon as the operator has written its first status: the
-    # Executions are caught at different steps (untouched, attempt recorded,
-    # ConfigMap or pod created), each of which the restart must complete once.
+    # Executions are caught at different steps (untouched, attempt recorded, pod
+    # created), each of which the restart must complete once.
     names = [f"burst-{i}" for i in range(6)]
     uids = {name: apply_execution(name, {"code": HELLO})["metadata"]["uid"] for name in names}
     kube.wait_until(

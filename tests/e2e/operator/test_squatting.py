@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from execution_operator import models, naming
+from execution_operator.settings import Settings
 from execution_runner import protocol
 from kubernetes import client
 
@@ -14,20 +15,15 @@ from tests.support import kube
 Apply = Callable[..., dict[str, Any]]
 Wait = Callable[..., dict[str, Any]]
 PodsOf = Callable[[str], list[Any]]
+# Past the inline limit: the payload goes in a ConfigMap, the object squatted on here.
+PADDING = "#" * Settings().inline_payload_max_bytes + "\n"
 
 
-def test_a_squatted_configmap_for_the_next_attempt_never_runs(
-    apply_execution: Apply,
-    wait_phase: Wait,
-    pods_of: PodsOf,
-    core: client.CoreV1Api,
-    namespace: str,
-) -> None:
-    victim = apply_execution(
-        "victim", {"code": "import time\ntime.sleep(30)\nresult = 'victim'", "retries": 1}
-    )
-    wait_phase("victim", "Running", timeout=60)
-    # Another principal in the namespace predicts attempt 2's name and copies the labels.
+def _squat_the_next_attempts_configmap(
+    victim: dict[str, Any], pods_of: PodsOf, core: client.CoreV1Api, namespace: str
+) -> str:
+    """Another principal in the namespace predicts attempt 2's name and copies the labels;
+    then attempt 1's pod goes (an infrastructure failure: retried)."""
     squatted = naming.execution_object_name(victim, 2)
     core.create_namespaced_config_map(
         namespace,
@@ -38,7 +34,38 @@ def test_a_squatted_configmap_for_the_next_attempt_never_runs(
     )
     (first,) = pods_of(victim["metadata"]["uid"])
     core.delete_namespaced_pod(first.metadata.name, namespace, grace_period_seconds=0)
+    return squatted
 
+
+def test_a_squatted_configmap_is_never_looked_at_for_a_payload_in_the_pod(
+    apply_execution: Apply,
+    wait_phase: Wait,
+    pods_of: PodsOf,
+    core: client.CoreV1Api,
+    namespace: str,
+) -> None:
+    code = "import time\ntime.sleep(30)\nresult = 'victim'"
+    victim = apply_execution("victim", {"code": code, "retries": 1, "timeoutSeconds": 120})
+    wait_phase("victim", "Running", timeout=60)
+    squatted = _squat_the_next_attempts_configmap(victim, pods_of, core, namespace)
+    status = wait_phase("victim", timeout=120)
+    assert (status["phase"], status["attempts"], status["result"]) == ("Succeeded", 2, "victim")
+    assert status["podName"] == squatted
+
+
+def test_a_squatted_configmap_for_the_next_attempt_never_runs(
+    apply_execution: Apply,
+    wait_phase: Wait,
+    pods_of: PodsOf,
+    core: client.CoreV1Api,
+    namespace: str,
+) -> None:
+    victim = apply_execution(
+        "victim",
+        {"code": PADDING + "import time\ntime.sleep(30)\nresult = 'victim'", "retries": 1},
+    )
+    wait_phase("victim", "Running", timeout=60)
+    squatted = _squat_the_next_attempts_configmap(victim, pods_of, core, namespace)
     status = wait_phase("victim", timeout=90)
     assert (status["phase"], status["reason"]) == ("Failed", "NameConflict"), status
     assert squatted in status["message"]
@@ -63,7 +90,7 @@ def test_a_configmap_of_its_own_with_other_data_is_made_anew(
     namespace: str,
 ) -> None:
     # Left by a crash or a stale decision: the Execution's own, but from an older spec.
-    held = apply_execution("held", {"code": "result = 'old'", "cancel": True})
+    held = apply_execution("held", {"code": PADDING + "result = 'old'", "cancel": True})
     assert wait_phase("held", timeout=30)["phase"] == "Cancelled"
     name = naming.execution_object_name(held, 1)
     core.create_namespaced_config_map(
@@ -84,10 +111,10 @@ def test_a_configmap_of_its_own_with_other_data_is_made_anew(
         namespace,
         models.PLURAL,
         "held",
-        {"spec": {"cancel": False, "code": "result = 'new'"}},
+        {"spec": {"cancel": False, "code": PADDING + "result = 'new'"}},
     )
     status = wait_phase("held", "Succeeded", "Failed", timeout=60)
     assert (status["phase"], status["podName"], status["result"]) == ("Succeeded", name, "new")
     assert core.read_namespaced_config_map(name, namespace).data[protocol.CODE_FILE] == (
-        "result = 'new'"
+        PADDING + "result = 'new'"
     )

@@ -55,8 +55,12 @@ def test_the_crds_are_valid(version: str) -> None:
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_the_pod_and_configmap_the_operator_builds_are_valid(version: str) -> None:
-    settings = Settings(runner_image="registry.example/execution-runner:1")
+@pytest.mark.parametrize("inline", [16 * 1024, 0], ids=["payload-inline", "payload-configmap"])
+def test_the_pod_and_configmap_the_operator_builds_are_valid(version: str, inline: int) -> None:
+    settings = Settings(
+        runner_image="registry.example/execution-runner:1", inline_payload_max_bytes=inline
+    )
+    assert built.payload(EXECUTION, 1, settings).inline is bool(inline)
     _validate(built.payload_configmap(EXECUTION, 1, settings), version)
     _validate(built.pod(EXECUTION, 1, settings), version)
 

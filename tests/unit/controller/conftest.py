@@ -33,8 +33,14 @@ class Inline(futures.Executor):
         return done
 
 
+# Every payload in a ConfigMap, as a payload too large for the pod's annotations goes.
+CONFIGMAP_PAYLOADS = {"EXECUTION_OPERATOR_INLINE_PAYLOAD_MAX_BYTES": "0"}
+
+
 @dataclass
 class Harness:
+    # The operator's environment (`load_settings`).
+    env: dict[str, str] = field(default_factory=dict)
     clock: FakeClock = field(default_factory=FakeClock)
     # The earliest wake-up asked for per key, in wall-clock seconds.
     wakeups: dict[Hashable, float] = field(default_factory=dict)
@@ -44,7 +50,7 @@ class Harness:
     def __post_init__(self) -> None:
         self.cluster = FakeCluster(self.clock)
         self.controller = Controller(
-            load_settings({}), self.cluster, self.schedule, clock=self.clock, beside=Inline()
+            load_settings(self.env), self.cluster, self.schedule, clock=self.clock, beside=Inline()
         )
 
     # Every ask, in order.

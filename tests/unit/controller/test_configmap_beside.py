@@ -1,4 +1,5 @@
-"""The payload ConfigMap is made while the attempt is recorded; the pod only after both."""
+"""A payload too large for the pod's annotations goes in a ConfigMap: it is made while
+the attempt is recorded, the pod only after both."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ from execution_operator.controller import Controller
 from execution_operator.settings import load_settings
 from execution_runner import protocol
 
-from .conftest import Harness, Inline
+from .conftest import CONFIGMAP_PAYLOADS, Harness, Inline
 from .fake import api_error
+
+
+@pytest.fixture
+def harness() -> Harness:
+    return Harness(env=CONFIGMAP_PAYLOADS)
 
 
 def _name(harness: Harness, name: str = "hello", attempt: int = 1) -> str:
@@ -21,7 +27,7 @@ def _code(harness: Harness, name: str = "hello") -> str:
 
 
 def _restart(harness: Harness) -> Controller:
-    settings = load_settings({})
+    settings = load_settings(harness.env)
     return Controller(
         settings, harness.cluster, harness.schedule, clock=harness.clock, beside=Inline()
     )
@@ -59,6 +65,18 @@ def test_a_conflict_on_a_stale_body_never_mounts_its_configmap(harness: Harness)
     # The stale step's ConfigMap was made, its record refused, the fresh step remade it.
     assert harness.cluster.remade == [_name(harness)]
     assert harness.cluster.status("hello")["observedGeneration"] == 2
+
+
+def test_its_own_configmap_left_by_a_crash_is_adopted_not_duplicated(harness: Harness) -> None:
+    harness.cluster.apply("hello")
+    # Killed after creating the ConfigMap (beside the record), before the pod.
+    harness.killed_at("create_or_adopt")
+    assert len(harness.cluster.configmaps) == 1
+    assert harness.cluster.pods == {}
+    harness.reconcile("hello")
+    assert len(harness.cluster.configmaps) == 1  # the 409 found it ours
+    assert len(harness.cluster.pods) == 1
+    assert harness.cluster.status("hello")["phase"] == "Pending"
 
 
 def test_a_foreign_configmap_under_the_name_is_never_mounted(harness: Harness) -> None:
@@ -100,7 +118,7 @@ def test_code_from_a_configmap_is_checked_before_anything_is_made(harness: Harne
 
 def test_with_the_shared_thread_pool(harness: Harness) -> None:
     controller = Controller(
-        load_settings({}), harness.cluster, harness.schedule, clock=harness.clock
+        load_settings(harness.env), harness.cluster, harness.schedule, clock=harness.clock
     )
     for i in range(5):
         harness.cluster.apply(f"e{i}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from execution_operator import naming
 from execution_operator.controller import Controller
 from execution_operator.settings import load_settings
+from execution_runner import protocol
 from execution_runner.protocol import Reason
 
 from .conftest import Harness
@@ -14,7 +15,7 @@ def _pod_name(harness: Harness, name: str, attempt: int = 1) -> str:
     return naming.execution_object_name(harness.cluster.execution(name), attempt)
 
 
-def test_a_new_execution_records_attempt_1_then_creates_its_configmap_and_pod(
+def test_a_new_execution_records_attempt_1_then_creates_its_pod_carrying_the_payload(
     harness: Harness,
 ) -> None:
     harness.cluster.apply("hello")
@@ -25,7 +26,11 @@ def test_a_new_execution_records_attempt_1_then_creates_its_configmap_and_pod(
     assert status["podName"] == pod
     assert status["runFirstAttempt"] == 1
     assert set(harness.cluster.pods) == {("ns", pod)}
-    assert set(harness.cluster.configmaps) == {("ns", pod)}
+    # A small payload travels in the pod's annotations: no ConfigMap is made.
+    assert harness.cluster.configmaps == {}
+    assert "create_if_absent" not in harness.cluster.calls
+    annotations = harness.cluster.pods[("ns", pod)]["metadata"]["annotations"]
+    assert annotations[naming.PAYLOAD_ANNOTATION_PREFIX + protocol.CODE_FILE] == "result = 1"
     # The attempt is on record before its objects exist (a restart in between finds it).
     calls = harness.cluster.calls
     assert calls.index("patch_execution_status") < calls.index("create_or_adopt")
@@ -59,18 +64,6 @@ def test_after_a_restart_between_recording_and_creating_the_objects_are_created_
     assert harness.cluster.status("hello")["attempts"] == 1
 
 
-def test_its_own_configmap_left_by_a_crash_is_adopted_not_duplicated(harness: Harness) -> None:
-    harness.cluster.apply("hello")
-    # Killed after creating the ConfigMap (beside the record), before the pod.
-    harness.killed_at("create_or_adopt")
-    assert len(harness.cluster.configmaps) == 1
-    assert harness.cluster.pods == {}
-    harness.reconcile("hello")
-    assert len(harness.cluster.configmaps) == 1  # the 409 found it ours
-    assert len(harness.cluster.pods) == 1
-    assert harness.cluster.status("hello")["phase"] == "Pending"
-
-
 def test_a_pod_someone_else_created_under_the_name_is_refused(harness: Harness) -> None:
     harness.cluster.apply("hello")
     pod = _pod_name(harness, "hello")
@@ -79,15 +72,6 @@ def test_a_pod_someone_else_created_under_the_name_is_refused(harness: Harness) 
     assert (status["phase"], status["reason"]) == ("Failed", Reason.NAME_CONFLICT)
     assert pod in str(status["message"])
     assert harness.cluster.deleted_pods == []  # never touched
-
-
-def test_a_configmap_someone_else_created_under_the_name_is_refused(harness: Harness) -> None:
-    harness.cluster.apply("hello")
-    harness.cluster.put_foreign("ConfigMap", _pod_name(harness, "hello"))
-    status = harness.reconcile("hello")
-    assert status["reason"] == Reason.NAME_CONFLICT
-    assert "ConfigMap" in str(status["message"])
-    assert harness.cluster.pods == {}  # its payload was never mounted
 
 
 def test_an_invalid_spec_fails_without_objects(harness: Harness) -> None:
