@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 from execution_operator import models
-from kubernetes import client
+from execution_operator.settings import Settings
+from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
 from tests.support import kube
@@ -34,6 +35,7 @@ Apply = Callable[..., dict[str, Any]]
 Get = Callable[[str], dict[str, Any]]
 Wait = Callable[..., dict[str, Any]]
 PodsOf = Callable[[str], list[Any]]
+TERMINAL = ("Succeeded", "Failed", "Cancelled")
 
 
 def _patch_spec(
@@ -296,38 +298,48 @@ def test_spec_change_after_success_starts_a_new_run(
 @pytest.mark.slow
 def test_ttl_deletes_the_finished_execution_and_its_objects(
     apply_execution: Apply,
-    wait_phase: Wait,
-    get_execution: Get,
     pods_of: PodsOf,
     core: client.CoreV1Api,
+    custom: client.CustomObjectsApi,
     namespace: str,
 ) -> None:
-    created = apply_execution("shortlived", {"code": HELLO, "ttlSecondsAfterFinished": 2})
+    # Past the inline limit, so the attempt has a payload ConfigMap to collect too.
+    code = "#" * Settings().inline_payload_max_bytes + "\n" + HELLO
+    created = apply_execution("shortlived", {"code": code, "ttlSecondsAfterFinished": 5})
     uid = created["metadata"]["uid"]
-    status = wait_phase("shortlived", timeout=30)
-    assert status["phase"] == "Succeeded"
-    assert pods_of(uid), "the pod exists until the TTL"
 
-    def deleted() -> bool:
-        try:
-            get_execution("shortlived")
-        except ApiException as exc:
-            if exc.status == 404:
-                return True
-            raise
-        return False
-
-    kube.wait_until(deleted, 15, "the Execution to be deleted after its TTL")
-    completed = datetime.fromisoformat(status["completionTime"]).timestamp()
-    assert time.time() >= completed + 2, "deleted before its TTL"
-
-    def objects_collected() -> bool:
-        configmaps = core.list_namespaced_config_map(
-            namespace, label_selector=f"{UID_LABEL}={uid}"
+    def owned() -> tuple[list[Any], list[Any]]:
+        selector = f"{UID_LABEL}={uid}"
+        return pods_of(uid), core.list_namespaced_config_map(
+            namespace, label_selector=selector
         ).items
-        return not pods_of(uid) and not configmaps
 
-    kube.wait_until(objects_collected, 30, "the pod and ConfigMap to be garbage-collected")
+    # A watch sees the terminal status and the deletion, however briefly the first lasts.
+    status: dict[str, Any] = {}
+    stream = watch.Watch().stream(
+        custom.list_namespaced_custom_object,
+        GROUP,
+        VERSION,
+        namespace,
+        PLURAL,
+        field_selector="metadata.name=shortlived",
+        resource_version=created["metadata"]["resourceVersion"],
+        timeout_seconds=60,
+    )
+    for event in stream:
+        if event["type"] == "DELETED":
+            deleted_at = time.time()
+            break
+        if not status and (event["object"].get("status") or {}).get("phase") in TERMINAL:
+            status = event["object"]["status"]
+            pods, configmaps = owned()
+            assert (len(pods), len(configmaps)) == (1, 1), "the objects exist until the TTL"
+    else:
+        raise AssertionError(f"not deleted within 60 s; last status {status}")
+    assert status["phase"] == "Succeeded", status
+    completed = datetime.fromisoformat(status["completionTime"]).timestamp()
+    assert deleted_at >= completed + 5, "deleted before its TTL"
+    kube.wait_until(lambda: owned() == ([], []), 30, "the pod and ConfigMap to be collected")
 
 
 # --- 6. invalid specs -----------------------------------------------------------------
