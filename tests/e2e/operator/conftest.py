@@ -78,6 +78,17 @@ def pods_of(core: client.CoreV1Api, namespace: str) -> Callable[[str], list[Any]
 
 
 @pytest.fixture
+def configmaps_of(core: client.CoreV1Api, namespace: str) -> Callable[[str], list[Any]]:
+    """The payload ConfigMaps of the Execution with this uid."""
+
+    def configmaps(uid: str) -> list[Any]:
+        selector = f"execution-operator.io/uid={uid}"
+        return list(core.list_namespaced_config_map(namespace, label_selector=selector).items)
+
+    return configmaps
+
+
+@pytest.fixture
 def events_of(core: client.CoreV1Api, namespace: str) -> Callable[[str], list[Any]]:
     def events(name: str) -> list[Any]:
         return [

@@ -22,7 +22,6 @@ from tests.support import kube
 from tests.support.operator_process import OperatorProcess
 
 GROUP, VERSION, PLURAL = models.GROUP, models.VERSION, models.PLURAL
-UID_LABEL = "execution-operator.io/uid"
 ATTEMPT_LABEL = "execution-operator.io/attempt"
 # How the API server writes times (the runner adds fractions of a second).
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -299,7 +298,7 @@ def test_spec_change_after_success_starts_a_new_run(
 def test_ttl_deletes_the_finished_execution_and_its_objects(
     apply_execution: Apply,
     pods_of: PodsOf,
-    core: client.CoreV1Api,
+    configmaps_of: PodsOf,
     custom: client.CustomObjectsApi,
     namespace: str,
 ) -> None:
@@ -309,10 +308,7 @@ def test_ttl_deletes_the_finished_execution_and_its_objects(
     uid = created["metadata"]["uid"]
 
     def owned() -> tuple[list[Any], list[Any]]:
-        selector = f"{UID_LABEL}={uid}"
-        return pods_of(uid), core.list_namespaced_config_map(
-            namespace, label_selector=selector
-        ).items
+        return pods_of(uid), configmaps_of(uid)
 
     # A watch sees the terminal status and the deletion, however briefly the first lasts.
     status: dict[str, Any] = {}
@@ -349,8 +345,7 @@ def test_spec_the_schema_cannot_reject_fails_as_invalid_spec(
     apply_execution: Apply,
     wait_phase: Wait,
     pods_of: PodsOf,
-    core: client.CoreV1Api,
-    namespace: str,
+    configmaps_of: PodsOf,
 ) -> None:
     spec = {
         "code": HELLO,
@@ -362,10 +357,7 @@ def test_spec_the_schema_cannot_reject_fails_as_invalid_spec(
     assert (status["phase"], status["reason"]) == ("Failed", "InvalidSpec"), status
     assert "spec.codeFrom" in status["message"]
     assert pods_of(created["metadata"]["uid"]) == []
-    configmaps = core.list_namespaced_config_map(
-        namespace, label_selector=f"{UID_LABEL}={created['metadata']['uid']}"
-    ).items
-    assert configmaps == []
+    assert configmaps_of(created["metadata"]["uid"]) == []
 
 
 @pytest.mark.parametrize(

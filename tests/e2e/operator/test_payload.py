@@ -7,18 +7,12 @@ from typing import Any
 
 from execution_operator import naming
 from execution_operator.settings import Settings
-from kubernetes import client
 
 Apply = Callable[..., dict[str, Any]]
 Wait = Callable[..., dict[str, Any]]
 PodsOf = Callable[[str], list[Any]]
 
 TEXT = "naïve café ✓ 日本"
-
-
-def _payload_maps(core: client.CoreV1Api, namespace: str, uid: str) -> list[Any]:
-    selector = f"{naming.UID_LABEL}={uid}"
-    return list(core.list_namespaced_config_map(namespace, label_selector=selector).items)
 
 
 def _payload_annotations(pod: Any) -> set[str]:
@@ -30,8 +24,7 @@ def test_a_small_payload_reaches_the_code_from_the_pods_annotations_unchanged(
     apply_execution: Apply,
     wait_phase: Wait,
     pods_of: PodsOf,
-    core: client.CoreV1Api,
-    namespace: str,
+    configmaps_of: PodsOf,
 ) -> None:
     code = f"# {TEXT}\nresult = {{'text': {TEXT!r}, 'data': data, 'type': payload_type}}\n"
     created = apply_execution("small", {"code": code, "input": {"text": TEXT}, "payloadType": TEXT})
@@ -40,15 +33,14 @@ def test_a_small_payload_reaches_the_code_from_the_pods_annotations_unchanged(
     uid = created["metadata"]["uid"]
     (pod,) = pods_of(uid)
     assert len(_payload_annotations(pod)) == 3
-    assert _payload_maps(core, namespace, uid) == []
+    assert configmaps_of(uid) == []
 
 
 def test_a_payload_too_large_for_the_annotations_runs_from_a_configmap(
     apply_execution: Apply,
     wait_phase: Wait,
     pods_of: PodsOf,
-    core: client.CoreV1Api,
-    namespace: str,
+    configmaps_of: PodsOf,
 ) -> None:
     padding = "#" * Settings().inline_payload_max_bytes
     code = f"{padding}\nresult = {{'text': {TEXT!r}, 'data': data}}\n"
@@ -58,6 +50,6 @@ def test_a_payload_too_large_for_the_annotations_runs_from_a_configmap(
     uid = created["metadata"]["uid"]
     (pod,) = pods_of(uid)
     assert _payload_annotations(pod) == set()
-    (payload,) = _payload_maps(core, namespace, uid)
+    (payload,) = configmaps_of(uid)
     assert (payload.metadata.name, payload.immutable) == (pod.metadata.name, True)
     assert payload.data["code.py"] == code
